@@ -1,0 +1,24 @@
+#include "core/common/paths.h"
+
+#include <cstdlib>
+
+namespace memlong {
+
+std::string default_models_dir() {
+  if (const char* d = std::getenv("MEMLONG_MODELS_DIR"); d != nullptr && *d != '\0') return d;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x != nullptr && *x != '\0') {
+    return std::string(x) + "/memlong/models";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/share/memlong/models";
+}
+
+std::string default_model_path() { return default_models_dir() + "/" + kDefaultModelFile; }
+
+std::string missing_model_hint(const std::string& path) {
+  return "model file " + path +
+         " is missing; run scripts/setup from the MemLong source tree (or memlong-fetch-models) "
+         "to fetch the default models, or pass -m PATH";
+}
+
+}  // namespace memlong

@@ -1,0 +1,22 @@
+// Where models live. The app never downloads anything: scripts/setup (or memlong-fetch-models)
+// puts the default models in the models folder, and every model path is resolved here.
+#pragma once
+
+#include <string>
+
+namespace memlong {
+
+// $MEMLONG_MODELS_DIR if set, else $XDG_DATA_HOME/memlong/models, else
+// $HOME/.local/share/memlong/models.
+std::string default_models_dir();
+
+// File name of the embedded default LM inside the models folder.
+inline constexpr const char* kDefaultModelFile = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+// default_models_dir() + "/" + kDefaultModelFile.
+std::string default_model_path();
+
+// The message shown when a default model is missing: says what to run.
+std::string missing_model_hint(const std::string& path);
+
+}  // namespace memlong
