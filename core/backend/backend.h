@@ -1,0 +1,122 @@
+// Backend: where the transformer's tensors live and its ops run (CPU here, CUDA in cuda/).
+//
+// The model code (core/transformer) never dereferences a buffer's data: it allocates buffers on
+// the backend, passes their device pointers to ops, and reads results back only through
+// copy_to_host. Ops are enqueued in order on the backend's one stream of work and may run
+// asynchronously (CUDA); the CPU backend runs each op to completion on its thread pool before
+// returning. Errors inside ops are sticky and reported by the next synchronize() or copy_to_host(),
+// the way a CUDA stream reports them.
+//
+// Activations are f32, row-major: a [rows, cols] tensor has cols contiguous. Weights are
+// [n_out, n_in] with n_in contiguous (GGUF's ne = {n_in, n_out}) and keep their file type.
+// Thread-safety: one thread drives a backend at a time (the engine worker); not shareable.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/common/dtype.h"
+#include "core/common/status.h"
+
+namespace memlong {
+
+struct TensorView;  // core/model/model_file.h
+
+// Owning handle to backend memory; move-only. data() is a device pointer for GPU backends.
+class DeviceBuffer {
+ public:
+  using Deleter = std::function<void(void*)>;
+  DeviceBuffer() = default;
+  DeviceBuffer(void* data, size_t size_bytes, Deleter deleter)
+      : ptr_(data, std::move(deleter)), size_bytes_(size_bytes) {}
+
+  void* data() const { return ptr_.get(); }
+  float* f32() const { return static_cast<float*>(ptr_.get()); }
+  int32_t* i32() const { return static_cast<int32_t*>(ptr_.get()); }
+  size_t size_bytes() const { return size_bytes_; }
+  bool empty() const { return ptr_ == nullptr; }
+
+ private:
+  std::unique_ptr<void, Deleter> ptr_{nullptr, [](void*) {}};
+  size_t size_bytes_ = 0;
+};
+
+// A weight as the backend uses it. `data` points at its rows (device memory, or the host mmap for
+// the CPU backend, which keeps `storage` empty). 1-D weights (norms, biases) have n_out == 1.
+struct WeightHandle {
+  DType dtype = DType::kF32;
+  int64_t n_in = 0;   // row length (ne[0])
+  int64_t n_out = 0;  // number of rows (ne[1])
+  size_t row_bytes = 0;
+  const void* data = nullptr;
+  DeviceBuffer storage;
+
+  bool is_valid() const { return data != nullptr; }
+};
+
+// How RoPE rotates a head (see core/model/llama_config.h, MEMLONG.md §10.1).
+struct RopeParams {
+  int32_t head_dim = 0;
+  int32_t n_rot = 0;           // rotated dims (== head_dim for LLaMA)
+  float theta = 10000.0f;
+  bool interleaved = true;     // pairs (2i, 2i+1); false: (i, i + n_rot/2)
+  const float* inv_freq = nullptr;  // optional per-pair frequencies (device memory) for scaled RoPE
+};
+
+struct AttentionParams {
+  int32_t n_head = 0;
+  int32_t n_head_kv = 0;
+  int32_t head_dim = 0;
+  float scale = 1.0f;
+  int32_t n_query = 0;    // query rows in this call
+  int32_t q_pos0 = 0;     // cache position of the first query; query i sees keys [0, q_pos0 + i]
+  int32_t n_kv = 0;       // cached keys visible to the last query (q_pos0 + n_query)
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string name() const = 0;        // "cpu", "cuda:0 (NVIDIA H200)"
+  virtual std::string description() const = 0; // threads, SIMD path, device memory
+
+  // Memory
+  virtual Result<DeviceBuffer> alloc(size_t size_bytes) = 0;
+  virtual void copy_to_device(void* dst, const void* host_src, size_t n_bytes) = 0;
+  virtual Status copy_to_host(void* host_dst, const void* src, size_t n_bytes) = 0;
+  virtual void copy(void* dst, const void* src, size_t n_bytes) = 0;  // device to device
+  virtual Status synchronize() = 0;
+
+  // Makes a weight usable by the ops: validates the type and shape, and uploads it (the CPU
+  // backend uses the mapped bytes in place). Errors: Unsupported type, OutOfMemory.
+  virtual Result<WeightHandle> upload_weight(const TensorView& tensor) = 0;
+
+  // ---- ops (f32 activations) ----
+  // out[i, :] = dequantized row ids[i] of table. ids: device int32 [n].
+  virtual void get_rows(const WeightHandle& table, const int32_t* ids, int32_t n, float* out) = 0;
+  // out[i, :] = x[i, :] / sqrt(mean(x[i, :]^2) + eps) * w. x, out: [n, dim]; may alias.
+  virtual void rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n,
+                        int32_t dim, float* out) = 0;
+  // y[n, n_out] = x[n, n_in] * W^T (+ bias[n_out] when bias is valid).
+  virtual void matmul(const WeightHandle& w, const float* x, int32_t n, float* y,
+                      const WeightHandle* bias = nullptr) = 0;
+  // x[n, n_heads, head_dim] rotated in place; positions: device int32 [n].
+  virtual void rope(float* x, int32_t n, int32_t n_heads, const int32_t* positions,
+                    const RopeParams& p) = 0;
+  // Causal grouped-query attention over the cache. q: [n_query, H, dh]; k_cache, v_cache:
+  // [>= n_kv, Hkv, dh]; out: [n_query, H, dh]. Query head h reads KV head h / (H / Hkv).
+  virtual void attention(const float* q, const float* k_cache, const float* v_cache,
+                         const AttentionParams& p, float* out) = 0;
+  // out = silu(gate) * up, elementwise over n values; out may alias gate.
+  virtual void swiglu(const float* gate, const float* up, int64_t n, float* out) = 0;
+  // y += x, elementwise over n values.
+  virtual void add(float* y, const float* x, int64_t n) = 0;
+};
+
+// The CPU backend with n_threads worker threads (<= 0: one per core).
+std::unique_ptr<Backend> make_cpu_backend(int n_threads);
+
+}  // namespace memlong
