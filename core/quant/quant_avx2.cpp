@@ -1,0 +1,317 @@
+// AVX2/FMA/F16C kernels. Compiled without a global -mavx2: every function here carries
+// MEMLONG_AVX2 (a target attribute) and is only called after cpu_has_avx2() said yes.
+//
+// Integer dot products follow llama.cpp's approach: _mm256_maddubs_epi16 multiplies unsigned
+// weight bytes by signed activation bytes into pairs of int16, _mm256_madd_epi16 widens to int32,
+// and one float FMA per block applies the scales. Signed weights (Q4_0, Q5_0, Q8_0) go through the
+// sign trick (|w| times x with w's sign), which is exact unless both bytes are -128 -- quantize_row
+// never emits -128 for activations. The 32-element types run a register-tiled micro-kernel of
+// R weight rows x C activation columns, so each weight block is unpacked once per C columns.
+#include "core/quant/quant_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "core/quant/blocks.h"
+
+#define MEMLONG_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+namespace memlong::quant::detail {
+namespace {
+
+MEMLONG_AVX2 inline float half(uint16_t h) { return _cvtsh_ss(h); }
+
+MEMLONG_AVX2 inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// 16 bytes of packed nibbles to 32 bytes: low nibbles (elements 0..15), then high (16..31).
+MEMLONG_AVX2 inline __m256i unpack_nibbles(const uint8_t* qs) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(t), _mm_srli_epi16(t, 4), 1);
+  return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+
+// Bit j of bits to 0x10 in byte j (the 5th bit of Q5_0/Q5_1 quant j), 0 elsewhere.
+MEMLONG_AVX2 inline __m256i fifth_bits(const uint8_t* qh) {
+  // shuffle_epi8 works per 128-bit lane; set1 repeats the word in both, so byte j reads byte j/8.
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(load_u32(qh))),
+      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
+  const __m256i is_set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+  return _mm256_and_si256(is_set, _mm256_set1_epi8(0x10));
+}
+
+// Weight-type policies for the tiled kernel: how to unpack a block's 32 quants (signed int8 when
+// kSigned, else unsigned) and where its scale (and min) live.
+struct Q4_0W {
+  using Block = BlockQ4_0;
+  static constexpr bool kSigned = true, kHasMin = false;
+  MEMLONG_AVX2 static __m256i quants(const Block& b) {
+    return _mm256_sub_epi8(unpack_nibbles(b.qs), _mm256_set1_epi8(8));
+  }
+};
+struct Q5_0W {
+  using Block = BlockQ5_0;
+  static constexpr bool kSigned = true, kHasMin = false;
+  MEMLONG_AVX2 static __m256i quants(const Block& b) {
+    const __m256i q = _mm256_or_si256(unpack_nibbles(b.qs), fifth_bits(b.qh));
+    return _mm256_sub_epi8(q, _mm256_set1_epi8(16));
+  }
+};
+struct Q8_0W {
+  using Block = BlockQ8_0;
+  static constexpr bool kSigned = true, kHasMin = false;
+  MEMLONG_AVX2 static __m256i quants(const Block& b) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+  }
+};
+struct Q4_1W {
+  using Block = BlockQ4_1;
+  static constexpr bool kSigned = false, kHasMin = true;
+  MEMLONG_AVX2 static __m256i quants(const Block& b) { return unpack_nibbles(b.qs); }
+};
+struct Q5_1W {
+  using Block = BlockQ5_1;
+  static constexpr bool kSigned = false, kHasMin = true;
+  MEMLONG_AVX2 static __m256i quants(const Block& b) {
+    return _mm256_or_si256(unpack_nibbles(b.qs), fifth_bits(b.qh));
+  }
+};
+
+// R rows x C columns of y for one 32-element weight type. The min term m_w * s_x of Q4_1/Q5_1
+// is kept per row as a 4-lane vector over the columns (one FMA per row per block).
+template <typename W, int R, int C>
+MEMLONG_AVX2 void tile_q32(const uint8_t* w, size_t w_row_bytes, const uint8_t* x,
+                           size_t x_row_bytes, int64_t nb, float* y, int64_t y_stride) {
+  using XBlock = std::conditional_t<W::kHasMin, BlockQ8_1, BlockQ8_0>;
+  __m256 acc[R][C];
+  __m128 acc_min[R];
+  for (int r = 0; r < R; ++r) {
+    acc_min[r] = _mm_setzero_ps();
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+  }
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < nb; ++b) {
+    __m256i xq[C];
+    float xd[C];
+    alignas(16) float xs[4] = {0, 0, 0, 0};
+    for (int c = 0; c < C; ++c) {
+      const XBlock& xb = reinterpret_cast<const XBlock*>(x + c * x_row_bytes)[b];
+      xq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
+      xd[c] = half(xb.d);
+      if constexpr (W::kHasMin) xs[c] = half(xb.s);
+    }
+    for (int r = 0; r < R; ++r) {
+      const auto& wb = reinterpret_cast<const typename W::Block*>(w + r * w_row_bytes)[b];
+      const __m256i wq = W::quants(wb);
+      const float wd = half(wb.d);
+      const __m256i wabs = W::kSigned ? _mm256_sign_epi8(wq, wq) : wq;
+      for (int c = 0; c < C; ++c) {
+        const __m256i xv = W::kSigned ? _mm256_sign_epi8(xq[c], wq) : xq[c];
+        const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, xv), ones16);
+        acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(wd * xd[c]), acc[r][c]);
+      }
+      if constexpr (W::kHasMin) {
+        acc_min[r] = _mm_fmadd_ps(_mm_set1_ps(half(wb.m)), _mm_load_ps(xs), acc_min[r]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    alignas(16) float mins[4];
+    _mm_store_ps(mins, acc_min[r]);
+    for (int c = 0; c < C; ++c) y[c * y_stride + r] = hsum(acc[r][c]) + mins[c];
+  }
+}
+
+using TileFn = void (*)(const uint8_t*, size_t, const uint8_t*, size_t, int64_t, float*, int64_t);
+
+template <typename W>
+MEMLONG_AVX2 void matmul_q32(int64_t k, const uint8_t* w, size_t w_row_bytes, int64_t r_begin,
+                             int64_t r_end, const uint8_t* x, size_t x_row_bytes, int64_t n_cols,
+                             float* y, int64_t y_stride) {
+  constexpr int kRows = 4, kCols = 4;
+  static constexpr TileFn kFull[kCols] = {tile_q32<W, kRows, 1>, tile_q32<W, kRows, 2>,
+                                          tile_q32<W, kRows, 3>, tile_q32<W, kRows, 4>};
+  static constexpr TileFn kOne[kCols] = {tile_q32<W, 1, 1>, tile_q32<W, 1, 2>, tile_q32<W, 1, 3>,
+                                         tile_q32<W, 1, 4>};
+  const int64_t nb = k / kQk;
+  for (int64_t r = r_begin; r < r_end;) {
+    const bool is_full = r + kRows <= r_end;
+    const TileFn* fns = is_full ? kFull : kOne;
+    for (int64_t c = 0; c < n_cols; c += kCols) {
+      const int64_t nc = std::min<int64_t>(kCols, n_cols - c);
+      fns[nc - 1](w + r * w_row_bytes, w_row_bytes, x + c * x_row_bytes, x_row_bytes, nb,
+                  y + c * y_stride + r, y_stride);
+    }
+    r += is_full ? kRows : 1;
+  }
+}
+
+// Q4_K / Q5_K x Q8_K, one row by one column. Each 32-byte chunk j of qs holds sub-blocks 2j (low
+// nibbles) and 2j + 1 (high); the mins are applied once per super-block through x's bsums.
+template <bool kIsQ5>
+MEMLONG_AVX2 float dot_qk(int64_t n, const uint8_t* w, const BlockQ8_K* x) {
+  constexpr size_t kBytes = kIsQ5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
+  const __m256i mask4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+  __m256 acc = _mm256_setzero_ps();
+  float acc_min = 0.0f;
+  for (int64_t b = 0; b < n / kQkK; ++b) {
+    const uint8_t* base = w + b * kBytes;
+    const BlockQ8_K& xb = x[b];
+    uint16_t dh, dminh;
+    std::memcpy(&dh, base, 2);
+    std::memcpy(&dminh, base + 2, 2);
+    const uint8_t* qs = base + (kIsQ5 ? 48 : 16);
+    __m256i qh = kIsQ5 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + 16))
+                       : _mm256_setzero_si256();
+    __m256i sumi = _mm256_setzero_si256();
+    int summ = 0;
+    for (int j = 0; j < 4; ++j) {
+      uint8_t sc0, m0, sc1, m1;
+      scale_min_k4(2 * j, base + 4, &sc0, &m0);
+      scale_min_k4(2 * j + 1, base + 4, &sc1, &m1);
+      summ += m0 * (xb.bsums[4 * j] + xb.bsums[4 * j + 1]) + m1 * (xb.bsums[4 * j + 2] + xb.bsums[4 * j + 3]);
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * j));
+      __m256i lo = _mm256_and_si256(q, mask4);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask4);
+      if constexpr (kIsQ5) {
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(qh, one), 4));
+        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 1), one), 4));
+        qh = _mm256_srli_epi16(qh, 2);
+      }
+      const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs + 64 * j));
+      const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs + 64 * j + 32));
+      const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, x0), _mm256_set1_epi16(sc0));
+      const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, x1), _mm256_set1_epi16(sc1));
+      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * half(dh)), _mm256_cvtepi32_ps(sumi), acc);
+    acc_min += xb.d * half(dminh) * static_cast<float>(summ);
+  }
+  return hsum(acc) - acc_min;
+}
+
+// Q6_K x Q8_K. The quants are used unsigned (0..63); the -32 offset is applied once per
+// super-block as -32 * sum(scale_g * bsum_g).
+MEMLONG_AVX2 float dot_q6_k(int64_t n, const BlockQ6_K* w, const BlockQ8_K* x) {
+  const __m256i mask4 = _mm256_set1_epi8(0x0F), mask2 = _mm256_set1_epi8(0x03);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQkK; ++b) {
+    const BlockQ6_K& wb = w[b];
+    const BlockQ8_K& xb = x[b];
+    __m256i sumi = _mm256_setzero_si256();
+    int offset = 0;
+    for (int g = 0; g < 16; ++g) offset += wb.scales[g] * xb.bsums[g];
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb.ql + 64 * h));
+      const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb.ql + 64 * h + 32));
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb.qh + 32 * h));
+      const __m256i lows[4] = {ql0, ql1, _mm256_srli_epi16(ql0, 4), _mm256_srli_epi16(ql1, 4)};
+      for (int i = 0; i < 4; ++i) {
+        const __m256i hi2 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * i), mask2);
+        const __m256i q = _mm256_or_si256(_mm256_and_si256(lows[i], mask4), _mm256_slli_epi16(hi2, 4));
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs + 128 * h + 32 * i));
+        const int g = 8 * h + 2 * i;
+        const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(wb.scales[g + 1]), _mm_set1_epi16(wb.scales[g]));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(q, xv), scales));
+      }
+    }
+    const __m256i total = _mm256_sub_epi32(sumi, _mm256_setr_epi32(32 * offset, 0, 0, 0, 0, 0, 0, 0));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * half(wb.d)), _mm256_cvtepi32_ps(total), acc);
+  }
+  return hsum(acc);
+}
+
+// F32 / F16 / BF16 weights times an f32 activation row.
+template <DType T>
+MEMLONG_AVX2 float dot_float(int64_t n, const uint8_t* w, const float* x) {
+  auto load8 = [&](int64_t i) MEMLONG_AVX2 {
+    if constexpr (T == DType::kF32) {
+      return _mm256_loadu_ps(reinterpret_cast<const float*>(w) + i);
+    } else {
+      const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i));
+      if constexpr (T == DType::kF16) return _mm256_cvtph_ps(h);
+      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    }
+  };
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(load8(i), _mm256_loadu_ps(x + i), acc0);
+    acc1 = _mm256_fmadd_ps(load8(i + 8), _mm256_loadu_ps(x + i + 8), acc1);
+  }
+  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  if (i < n) sum += vec_dot_scalar(T, n - i, w + (T == DType::kF32 ? 4 : 2) * i, x + i);
+  return sum;
+}
+
+template <typename Dot>
+MEMLONG_AVX2 void matmul_each(Dot dot, const uint8_t* w, size_t w_row_bytes, int64_t r_begin,
+                              int64_t r_end, const uint8_t* x, size_t x_row_bytes, int64_t n_cols,
+                              float* y, int64_t y_stride) {
+  for (int64_t r = r_begin; r < r_end; ++r) {
+    for (int64_t c = 0; c < n_cols; ++c) y[c * y_stride + r] = dot(w + r * w_row_bytes, x + c * x_row_bytes);
+  }
+}
+
+}  // namespace
+
+bool cpu_has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          __builtin_cpu_supports("f16c");
+  return has;
+}
+
+MEMLONG_AVX2 bool matmul_rows_avx2(DType t, int64_t k, const void* wv, size_t w_row_bytes,
+                                   int64_t r_begin, int64_t r_end, const void* xv,
+                                   size_t x_row_bytes, int64_t n_cols, float* y, int64_t y_stride) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const auto* x = static_cast<const uint8_t*>(xv);
+  const auto args = [&](auto dot) MEMLONG_AVX2 {
+    matmul_each(dot, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+  };
+  const auto xk = [](const uint8_t* p) { return reinterpret_cast<const BlockQ8_K*>(p); };
+  const auto xf = [](const uint8_t* p) { return reinterpret_cast<const float*>(p); };
+  switch (t) {
+    case DType::kQ4_0: matmul_q32<Q4_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
+    case DType::kQ4_1: matmul_q32<Q4_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
+    case DType::kQ5_0: matmul_q32<Q5_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
+    case DType::kQ5_1: matmul_q32<Q5_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
+    case DType::kQ8_0: matmul_q32<Q8_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
+    case DType::kQ4_K: args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 { return dot_qk<false>(k, wr, xk(xr)); }); return true;
+    case DType::kQ5_K: args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 { return dot_qk<true>(k, wr, xk(xr)); }); return true;
+    case DType::kQ6_K:
+      args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 {
+        return dot_q6_k(k, reinterpret_cast<const BlockQ6_K*>(wr), xk(xr));
+      });
+      return true;
+    case DType::kF32: args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 { return dot_float<DType::kF32>(k, wr, xf(xr)); }); return true;
+    case DType::kF16: args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 { return dot_float<DType::kF16>(k, wr, xf(xr)); }); return true;
+    case DType::kBF16: args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 { return dot_float<DType::kBF16>(k, wr, xf(xr)); }); return true;
+    default: return false;
+  }
+}
+
+}  // namespace memlong::quant::detail
+
+#else  // not x86: scalar only
+
+namespace memlong::quant::detail {
+bool cpu_has_avx2() { return false; }
+bool matmul_rows_avx2(DType, int64_t, const void*, size_t, int64_t, int64_t, const void*, size_t,
+                      int64_t, float*, int64_t) {
+  return false;
+}
+}  // namespace memlong::quant::detail
+
+#endif

@@ -1,0 +1,25 @@
+// Internal interface between the dispatcher (quant.cpp) and the per-ISA kernel files. Not for use
+// outside core/quant. Argument meanings are those of quant.h's matmul_rows.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/common/dtype.h"
+
+namespace memlong::quant::detail {
+
+// True when the CPU has AVX2, FMA and F16C (checked once).
+bool cpu_has_avx2();
+
+// AVX2 matmul; returns false (and writes nothing) for a type without an AVX2 kernel, so the
+// caller falls back to the scalar path. Only call when cpu_has_avx2().
+bool matmul_rows_avx2(DType t, int64_t k, const void* w, size_t w_row_bytes, int64_t r_begin,
+                      int64_t r_end, const void* x, size_t x_row_bytes, int64_t n_cols, float* y,
+                      int64_t y_stride);
+
+// Scalar dot of one weight row with one activation row (in vec_dot_type(t)): the reference that
+// every SIMD kernel must match up to float summation order.
+float vec_dot_scalar(DType t, int64_t n, const void* w_row, const void* x_row);
+
+}  // namespace memlong::quant::detail
