@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/common/status.h"
 #include "core/tokenizer/tokenizer.h"
@@ -29,7 +30,14 @@ struct ChatTemplate {
   std::string default_system;
   // Stop strings that end an assistant turn ("<|im_end|>", "<|eot_id|>", "<end_of_turn>").
   std::vector<std::string> stop_strings;
+  // Text of the BOS token for families whose template writes it (Llama-2 "<s>", Llama-3
+  // "<|begin_of_text|>", Gemma "<bos>"); the prompt then must be encoded without add_bos.
+  std::string bos_token;
 };
+
+// The system prompt a template inserts when none is given, read from the template text
+// ("<|im_start|>system\n...<|im_end|>" guarded by a test on messages[0]['role']); empty if none.
+std::string extract_default_system(std::string_view jinja_source);
 
 std::string_view chat_family_name(ChatFamily f);
 

@@ -47,6 +47,9 @@ struct VocabData {
   std::optional<bool> add_bos;          // tokenizer.ggml.add_bos_token, if stated
   std::optional<bool> add_eos;
   std::optional<bool> add_space_prefix; // SentencePiece "▁" prefix
+  // SentencePiece algorithm when rebuilding from pieces: "bpe" (score-ordered merges, what GGUF
+  // `llama` vocabularies use and llama.cpp assumes) or "unigram" (Viterbi over scores).
+  std::string spm_model_type = "bpe";
 };
 
 class Tokenizer {
