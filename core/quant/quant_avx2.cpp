@@ -104,13 +104,15 @@ MEMLONG_AVX2 void tile_q32(const uint8_t* w, size_t w_row_bytes, const uint8_t* 
   for (int64_t b = 0; b < nb; ++b) {
     __m256i xq[C];
     float xd[C];
-    alignas(16) float xs[4] = {0, 0, 0, 0};
+    float xs[4] = {0, 0, 0, 0};
     for (int c = 0; c < C; ++c) {
       const XBlock& xb = reinterpret_cast<const XBlock*>(x + c * x_row_bytes)[b];
       xq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
       xd[c] = half(xb.d);
       if constexpr (W::kHasMin) xs[c] = half(xb.s);
     }
+    // Built in registers, not through memory: a vector load of just-stored floats would stall.
+    [[maybe_unused]] const __m128 xs_vec = _mm_setr_ps(xs[0], xs[1], xs[2], xs[3]);
     for (int r = 0; r < R; ++r) {
       const auto& wb = reinterpret_cast<const typename W::Block*>(w + r * w_row_bytes)[b];
       const __m256i wq = W::quants(wb);
@@ -122,7 +124,7 @@ MEMLONG_AVX2 void tile_q32(const uint8_t* w, size_t w_row_bytes, const uint8_t* 
         acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(wd * xd[c]), acc[r][c]);
       }
       if constexpr (W::kHasMin) {
-        acc_min[r] = _mm_fmadd_ps(_mm_set1_ps(half(wb.m)), _mm_load_ps(xs), acc_min[r]);
+        acc_min[r] = _mm_fmadd_ps(_mm_set1_ps(half(wb.m)), xs_vec, acc_min[r]);
       }
     }
   }
