@@ -1,7 +1,8 @@
 // matmul_rows throughput on the default model's hot shapes: SmolLM2-135M's Q4_1 projections
 // (k = 576 or 1536) and the Q8_0 tied LM head (49152 x 576). Single thread; n_cols = 1 is decode,
 // n_cols = 64 is a prefill batch. Counters: GOPS = 2 * rows * k * n_cols per second.
-//   ./quant_bench --benchmark_filter='Q4_1|Q8_0'   (set MEMLONG_QUANT_SCALAR=1 for the scalar path)
+//   ./quant_bench --benchmark_filter='Q4_1|Q8_0'   (MEMLONG_QUANT_SCALAR=1: scalar path;
+//   MEMLONG_QUANT_NO_VNNI=1: AVX2 without the AVX512-VNNI kernels)
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -10,6 +11,7 @@
 
 #include "core/common/dtype.h"
 #include "core/quant/quant.h"
+#include "core/quant/quant_kernels.h"
 
 namespace memlong::quant {
 namespace {
@@ -17,6 +19,7 @@ namespace {
 void bm_matmul(benchmark::State& state, DType t) {
   const int64_t k = state.range(0), n_rows = state.range(1), n_cols = state.range(2);
   if (std::getenv("MEMLONG_QUANT_SCALAR") != nullptr) force_scalar_for_testing(true);
+  if (std::getenv("MEMLONG_QUANT_NO_VNNI") != nullptr) detail::disable_vnni_for_testing(true);
   const DType xt = vec_dot_type(t);
   const size_t wb = *dtype_row_bytes(t, k), xb = *dtype_row_bytes(xt, k);
   std::mt19937 rng(1);
@@ -47,6 +50,7 @@ void bm_matmul(benchmark::State& state, DType t) {
                                               benchmark::Counter::kIs1000);
   state.SetLabel(simd_path_name());
   force_scalar_for_testing(false);
+  detail::disable_vnni_for_testing(false);
 }
 
 void shapes(benchmark::internal::Benchmark* b) {

@@ -14,8 +14,12 @@ namespace memlong::quant {
 namespace {
 
 std::atomic<bool> g_force_scalar{false};
+std::atomic<bool> g_disable_vnni{false};
 
 bool use_avx2() { return !g_force_scalar.load(std::memory_order_relaxed) && detail::cpu_has_avx2(); }
+bool use_vnni() {
+  return use_avx2() && !g_disable_vnni.load(std::memory_order_relaxed) && detail::cpu_has_avx512_vnni();
+}
 
 template <typename B>
 const B* blocks(const void* p) {
@@ -173,6 +177,8 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
 
 namespace detail {
 
+void disable_vnni_for_testing(bool disable) { g_disable_vnni.store(disable); }
+
 float vec_dot_scalar(DType t, int64_t n, const void* w_row, const void* x_row) {
   const int64_t nb = n / traits(t).block_elems;
   float sum = 0.0f;
@@ -291,6 +297,10 @@ void matmul_rows(DType t, int64_t k, const void* w, size_t w_row_bytes, int64_t 
   MEMLONG_ASSERT(is_supported_weight_type(t));
   MEMLONG_ASSERT(k % traits(t).block_elems == 0 && k % traits(vec_dot_type(t)).block_elems == 0);
   if (r_end <= r_begin || n_cols <= 0) return;
+  if (use_vnni() && detail::matmul_rows_vnni(t, k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes,
+                                              n_cols, y, y_stride)) {
+    return;
+  }
   if (use_avx2() &&
       detail::matmul_rows_avx2(t, k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y,
                                y_stride)) {
@@ -306,7 +316,7 @@ void matmul_rows(DType t, int64_t k, const void* w, size_t w_row_bytes, int64_t 
   }
 }
 
-const char* simd_path_name() { return use_avx2() ? "avx2" : "scalar"; }
+const char* simd_path_name() { return use_vnni() ? "avx2+vnni" : use_avx2() ? "avx2" : "scalar"; }
 
 void force_scalar_for_testing(bool force) { g_force_scalar.store(force); }
 

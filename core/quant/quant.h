@@ -45,7 +45,8 @@ void matmul_rows(DType t, int64_t k, const void* w, size_t w_row_bytes, int64_t 
                  int64_t r_end, const void* x, size_t x_row_bytes, int64_t n_cols, float* y,
                  int64_t y_stride);
 
-// Which SIMD path is in use ("avx2" or "scalar"), for logs and benchmarks.
+// Which SIMD path is in use ("avx2+vnni", "avx2" or "scalar"), for logs and benchmarks. With
+// "avx2+vnni" the 32-element block types use AVX512-VNNI, everything else AVX2.
 const char* simd_path_name();
 
 // Tests only: forces the scalar path (true) or restores run-time detection (false).

@@ -24,140 +24,14 @@
 namespace memlong::quant::detail {
 namespace {
 
-MEMLONG_AVX2 inline float half(uint16_t h) { return _cvtsh_ss(h); }
-
-MEMLONG_AVX2 inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
+#define MEMLONG_TARGET MEMLONG_AVX2
+// maddubs pairs u8 x i8 into saturating int16 (never saturates on our value ranges, see top),
+// madd widens the pairs to int32.
+MEMLONG_AVX2 inline __m256i dot_u8_i8(__m256i u, __m256i s) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
-
-// 16 bytes of packed nibbles to 32 bytes: low nibbles (elements 0..15), then high (16..31).
-MEMLONG_AVX2 inline __m256i unpack_nibbles(const uint8_t* qs) {
-  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(t), _mm_srli_epi16(t, 4), 1);
-  return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
-}
-
-// Bit j of bits to 0x10 in byte j (the 5th bit of Q5_0/Q5_1 quant j), 0 elsewhere.
-MEMLONG_AVX2 inline __m256i fifth_bits(const uint8_t* qh) {
-  // shuffle_epi8 works per 128-bit lane; set1 repeats the word in both, so byte j reads byte j/8.
-  const __m256i spread = _mm256_shuffle_epi8(
-      _mm256_set1_epi32(static_cast<int>(load_u32(qh))),
-      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
-  const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
-  const __m256i is_set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
-  return _mm256_and_si256(is_set, _mm256_set1_epi8(0x10));
-}
-
-// Weight-type policies for the tiled kernel: how to unpack a block's 32 quants (signed int8 when
-// kSigned, else unsigned) and where its scale (and min) live.
-struct Q4_0W {
-  using Block = BlockQ4_0;
-  static constexpr bool kSigned = true, kHasMin = false;
-  MEMLONG_AVX2 static __m256i quants(const Block& b) {
-    return _mm256_sub_epi8(unpack_nibbles(b.qs), _mm256_set1_epi8(8));
-  }
-};
-struct Q5_0W {
-  using Block = BlockQ5_0;
-  static constexpr bool kSigned = true, kHasMin = false;
-  MEMLONG_AVX2 static __m256i quants(const Block& b) {
-    const __m256i q = _mm256_or_si256(unpack_nibbles(b.qs), fifth_bits(b.qh));
-    return _mm256_sub_epi8(q, _mm256_set1_epi8(16));
-  }
-};
-struct Q8_0W {
-  using Block = BlockQ8_0;
-  static constexpr bool kSigned = true, kHasMin = false;
-  MEMLONG_AVX2 static __m256i quants(const Block& b) {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
-  }
-};
-struct Q4_1W {
-  using Block = BlockQ4_1;
-  static constexpr bool kSigned = false, kHasMin = true;
-  MEMLONG_AVX2 static __m256i quants(const Block& b) { return unpack_nibbles(b.qs); }
-};
-struct Q5_1W {
-  using Block = BlockQ5_1;
-  static constexpr bool kSigned = false, kHasMin = true;
-  MEMLONG_AVX2 static __m256i quants(const Block& b) {
-    return _mm256_or_si256(unpack_nibbles(b.qs), fifth_bits(b.qh));
-  }
-};
-
-// R rows x C columns of y for one 32-element weight type. The min term m_w * s_x of Q4_1/Q5_1
-// is kept per row as a 4-lane vector over the columns (one FMA per row per block).
-template <typename W, int R, int C>
-MEMLONG_AVX2 void tile_q32(const uint8_t* w, size_t w_row_bytes, const uint8_t* x,
-                           size_t x_row_bytes, int64_t nb, float* y, int64_t y_stride) {
-  using XBlock = std::conditional_t<W::kHasMin, BlockQ8_1, BlockQ8_0>;
-  __m256 acc[R][C];
-  __m128 acc_min[R];
-  for (int r = 0; r < R; ++r) {
-    acc_min[r] = _mm_setzero_ps();
-    for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
-  }
-  const __m256i ones16 = _mm256_set1_epi16(1);
-  for (int64_t b = 0; b < nb; ++b) {
-    __m256i xq[C];
-    float xd[C];
-    float xs[4] = {0, 0, 0, 0};
-    for (int c = 0; c < C; ++c) {
-      const XBlock& xb = reinterpret_cast<const XBlock*>(x + c * x_row_bytes)[b];
-      xq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
-      xd[c] = half(xb.d);
-      if constexpr (W::kHasMin) xs[c] = half(xb.s);
-    }
-    // Built in registers, not through memory: a vector load of just-stored floats would stall.
-    [[maybe_unused]] const __m128 xs_vec = _mm_setr_ps(xs[0], xs[1], xs[2], xs[3]);
-    for (int r = 0; r < R; ++r) {
-      const auto& wb = reinterpret_cast<const typename W::Block*>(w + r * w_row_bytes)[b];
-      const __m256i wq = W::quants(wb);
-      const float wd = half(wb.d);
-      const __m256i wabs = W::kSigned ? _mm256_sign_epi8(wq, wq) : wq;
-      for (int c = 0; c < C; ++c) {
-        const __m256i xv = W::kSigned ? _mm256_sign_epi8(xq[c], wq) : xq[c];
-        const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, xv), ones16);
-        acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(wd * xd[c]), acc[r][c]);
-      }
-      if constexpr (W::kHasMin) {
-        acc_min[r] = _mm_fmadd_ps(_mm_set1_ps(half(wb.m)), xs_vec, acc_min[r]);
-      }
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    alignas(16) float mins[4];
-    _mm_store_ps(mins, acc_min[r]);
-    for (int c = 0; c < C; ++c) y[c * y_stride + r] = hsum(acc[r][c]) + mins[c];
-  }
-}
-
-using TileFn = void (*)(const uint8_t*, size_t, const uint8_t*, size_t, int64_t, float*, int64_t);
-
-template <typename W>
-MEMLONG_AVX2 void matmul_q32(int64_t k, const uint8_t* w, size_t w_row_bytes, int64_t r_begin,
-                             int64_t r_end, const uint8_t* x, size_t x_row_bytes, int64_t n_cols,
-                             float* y, int64_t y_stride) {
-  constexpr int kRows = 4, kCols = 4;
-  static constexpr TileFn kFull[kCols] = {tile_q32<W, kRows, 1>, tile_q32<W, kRows, 2>,
-                                          tile_q32<W, kRows, 3>, tile_q32<W, kRows, 4>};
-  static constexpr TileFn kOne[kCols] = {tile_q32<W, 1, 1>, tile_q32<W, 1, 2>, tile_q32<W, 1, 3>,
-                                         tile_q32<W, 1, 4>};
-  const int64_t nb = k / kQk;
-  for (int64_t r = r_begin; r < r_end;) {
-    const bool is_full = r + kRows <= r_end;
-    const TileFn* fns = is_full ? kFull : kOne;
-    for (int64_t c = 0; c < n_cols; c += kCols) {
-      const int64_t nc = std::min<int64_t>(kCols, n_cols - c);
-      fns[nc - 1](w + r * w_row_bytes, w_row_bytes, x + c * x_row_bytes, x_row_bytes, nb,
-                  y + c * y_stride + r, y_stride);
-    }
-    r += is_full ? kRows : 1;
-  }
-}
+#include "core/quant/tile_q32.inc"
+#undef MEMLONG_TARGET
 
 // Q4_K / Q5_K x Q8_K, one row by one column. Each 32-byte chunk j of qs holds sub-blocks 2j (low
 // nibbles) and 2j + 1 (high); the mins are applied once per super-block through x's bsums.

@@ -18,6 +18,17 @@ bool matmul_rows_avx2(DType t, int64_t k, const void* w, size_t w_row_bytes, int
                       int64_t r_end, const void* x, size_t x_row_bytes, int64_t n_cols, float* y,
                       int64_t y_stride);
 
+// True when the CPU also has AVX512F/VL/VNNI (implies cpu_has_avx2()).
+bool cpu_has_avx512_vnni();
+
+// VNNI variant of matmul_rows_avx2 for the 32-element block types; false for other types.
+bool matmul_rows_vnni(DType t, int64_t k, const void* w, size_t w_row_bytes, int64_t r_begin,
+                      int64_t r_end, const void* x, size_t x_row_bytes, int64_t n_cols, float* y,
+                      int64_t y_stride);
+
+// Tests only: disallows (true) the VNNI kernels so the plain AVX2 ones run on a VNNI machine.
+void disable_vnni_for_testing(bool disable);
+
 // Scalar dot of one weight row with one activation row (in vec_dot_type(t)): the reference that
 // every SIMD kernel must match up to float summation order.
 float vec_dot_scalar(DType t, int64_t n, const void* w_row, const void* x_row);

@@ -13,6 +13,7 @@
 
 #include "core/common/half.h"
 #include "core/quant/quant.h"
+#include "core/quant/quant_kernels.h"
 #include "tests/core/quant/quant_test_util.h"
 
 namespace memlong::quant {
@@ -20,10 +21,24 @@ namespace {
 
 using testing::Activation;
 
-struct ScopedScalar {
-  explicit ScopedScalar(bool force) { force_scalar_for_testing(force); }
-  ~ScopedScalar() { force_scalar_for_testing(false); }
+// The kernel families under test: the best one on this CPU, AVX2 without VNNI, and scalar.
+enum class Path { kBest, kAvx2, kScalar };
+
+struct ScopedPath {
+  explicit ScopedPath(Path p) {
+    force_scalar_for_testing(p == Path::kScalar);
+    detail::disable_vnni_for_testing(p == Path::kAvx2);
+  }
+  ~ScopedPath() {
+    force_scalar_for_testing(false);
+    detail::disable_vnni_for_testing(false);
+  }
+  // True when this CPU cannot run the requested SIMD path (the test then skips).
+  static bool unavailable(Path p) { return p != Path::kScalar && std::string(simd_path_name()) == "scalar"; }
 };
+
+std::string path_suffix(Path p) { return p == Path::kBest ? "_best" : p == Path::kAvx2 ? "_avx2" : "_scalar"; }
+const auto kPaths = ::testing::Values(Path::kBest, Path::kAvx2, Path::kScalar);
 
 bool has_min(DType t) { return t == DType::kQ4_1 || t == DType::kQ5_1; }
 
@@ -47,12 +62,12 @@ std::pair<double, double> reference(DType t, const uint8_t* w_bytes, int64_t k, 
   return {ref, tol};
 }
 
-class QuantDot : public ::testing::TestWithParam<std::tuple<const char*, bool>> {};
+class QuantDot : public ::testing::TestWithParam<std::tuple<const char*, Path>> {};
 
 TEST_P(QuantDot, VecDotMatchesNaiveOnGgufPyBlocks) {
-  const auto [name, force_scalar] = GetParam();
-  ScopedScalar scalar(force_scalar);
-  if (!force_scalar && std::string(simd_path_name()) != "avx2") GTEST_SKIP() << "no AVX2 here";
+  const auto [name, path] = GetParam();
+  ScopedPath scoped(path);
+  if (ScopedPath::unavailable(path)) GTEST_SKIP() << "no AVX2 here";
   DType t = DType::kF32;
   std::vector<uint8_t> weights;
   int64_t n_elems = 512;
@@ -81,18 +96,19 @@ INSTANTIATE_TEST_SUITE_P(
     QuantAllTypes, QuantDot,
     ::testing::Combine(::testing::Values("F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1",
                                          "Q8_0", "Q4_K", "Q5_K", "Q6_K"),
-                       ::testing::Bool()),
+                       kPaths),
     [](const auto& info) {
-      return std::string(std::get<0>(info.param)) + (std::get<1>(info.param) ? "_scalar" : "_simd");
+      return std::string(std::get<0>(info.param)) + path_suffix(std::get<1>(info.param));
     });
 
 // matmul_rows edge cases: n_cols not a multiple of the 4-column tile, a row range that is not a
 // multiple of the 4-row tile, k of one block, and y written only inside [r_begin, r_end).
-class QuantMatmul : public ::testing::TestWithParam<std::tuple<DType, bool>> {};
+class QuantMatmul : public ::testing::TestWithParam<std::tuple<DType, Path>> {};
 
 TEST_P(QuantMatmul, EdgeCasesMatchNaive) {
-  const auto [t, force_scalar] = GetParam();
-  ScopedScalar scalar(force_scalar);
+  const auto [t, path] = GetParam();
+  ScopedPath scoped(path);
+  if (ScopedPath::unavailable(path)) GTEST_SKIP() << "no AVX2 here";
   const int64_t block = traits(vec_dot_type(t)).block_elems > traits(t).block_elems
                             ? traits(vec_dot_type(t)).block_elems
                             : std::max<int64_t>(traits(t).block_elems, 32);
@@ -136,15 +152,15 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0,
                                          DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0,
                                          DType::kQ4_K, DType::kQ5_K, DType::kQ6_K),
-                       ::testing::Bool()),
+                       kPaths),
     [](const auto& info) {
       return std::string(dtype_name(std::get<0>(info.param))) +
-             (std::get<1>(info.param) ? "_scalar" : "_simd");
+             path_suffix(std::get<1>(info.param));
     });
 
 // The two paths agree closely with each other on a larger, realistic shape (SmolLM2's k = 576).
 TEST(QuantMatmulPaths, SimdAgreesWithScalarAtModelShape) {
-  if (std::string(simd_path_name()) != "avx2") GTEST_SKIP() << "no AVX2 here";
+  if (ScopedPath::unavailable(Path::kBest)) GTEST_SKIP() << "no AVX2 here";
   for (const DType t : {DType::kQ4_1, DType::kQ8_0, DType::kQ4_0, DType::kQ6_K, DType::kQ4_K}) {
     const int64_t k = t == DType::kQ4_1 || t == DType::kQ8_0 || t == DType::kQ4_0 ? 576 : 768;
     const int64_t n_rows = 37, n_cols = 6;
@@ -156,7 +172,7 @@ TEST(QuantMatmulPaths, SimdAgreesWithScalarAtModelShape) {
     std::vector<float> y_simd(n_rows * n_cols), y_scalar(n_rows * n_cols);
     matmul_rows(t, k, w.data(), wb, 0, n_rows, x.data(), xb, n_cols, y_simd.data(), n_rows);
     {
-      ScopedScalar scalar(true);
+      ScopedPath scalar(Path::kScalar);
       matmul_rows(t, k, w.data(), wb, 0, n_rows, x.data(), xb, n_cols, y_scalar.data(), n_rows);
     }
     for (size_t i = 0; i < y_simd.size(); ++i) {
