@@ -47,7 +47,12 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(const VocabData& voca
   if (t->types_.empty()) t->types_.assign(n, static_cast<int32_t>(TokenType::kNormal));
   t->bos_id_ = vocab.bos_id;
   t->eos_id_ = vocab.eos_id;
-  t->unk_id_ = vocab.unk_id;
+  // GPT-2 style vocabularies often name a control token (<|endoftext|>) as "unknown"; bytes
+  // without a symbol are dropped rather than turned into it, as Hugging Face does.
+  if (vocab.unk_id >= 0 && (vocab.token_types.empty() ||
+                            vocab.token_types[vocab.unk_id] == static_cast<int32_t>(TokenType::kUnknown))) {
+    t->unk_id_ = vocab.unk_id;
+  }
   t->add_bos_ = vocab.add_bos.value_or(false);
   t->byte_ids_.fill(-1);
   t->piece_ids_.reserve(n * 2);
