@@ -116,7 +116,8 @@ class Backend {
   virtual void add(float* y, const float* x, int64_t n) = 0;
 };
 
-// The CPU backend with n_threads worker threads (<= 0: one per core).
-std::unique_ptr<Backend> make_cpu_backend(int n_threads);
+// The CPU backend with n_threads worker threads (<= 0: one per core). exact_activations: see
+// CpuBackend (reference tests only).
+std::unique_ptr<Backend> make_cpu_backend(int n_threads, bool exact_activations = false);
 
 }  // namespace memlong

@@ -35,6 +35,8 @@ class LlamaModel {
   const WeightHandle& token_embd() const { return token_embd_; }
   const WeightHandle& output_norm() const { return output_norm_; }
   const WeightHandle& output() const { return output_; }
+  // RoPE settings with the per-pair frequencies (scaling applied) in backend memory.
+  RopeParams rope_params() const;
 
  private:
   LlamaModel() = default;
@@ -42,6 +44,7 @@ class LlamaModel {
   Backend* backend_ = nullptr;
   WeightHandle token_embd_, output_norm_, output_;
   std::vector<Layer> layers_;
+  DeviceBuffer rope_inv_freq_;  // [dh/2] f32
 };
 
 class InferenceContext {
@@ -65,7 +68,10 @@ class InferenceContext {
 
  private:
   InferenceContext() = default;
-  Status eval_batch(std::span<const int32_t> tokens, bool all_logits, std::vector<float>* out);
+  // Runs one batch (<= max_batch tokens). want_logits: append logits to *out, for every row when
+  // all_rows, else for the last row only.
+  Status eval_batch(std::span<const int32_t> tokens, bool want_logits, bool all_rows,
+                    std::vector<float>* out);
 
   const LlamaModel* model_ = nullptr;
   Backend* backend_ = nullptr;

@@ -1,0 +1,280 @@
+// memlong: the command-line interface to MemLong Desktop's engine.
+//   memlong info [MODEL]                 what a model file holds
+//   memlong generate [-m MODEL] -p TEXT  answer a prompt (chat template unless --raw)
+//   memlong chat [-m MODEL]              interactive conversation
+//   memlong tokenize [-m MODEL] TEXT     token ids and pieces
+// Errors go to stderr with a non-zero exit code; generated text goes to stdout.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "core/common/cancel.h"
+#include "core/common/paths.h"
+#include "core/engine/engine.h"
+#include "core/generate/chat_session.h"
+#include "core/generate/generator.h"
+#include "core/quant/quant.h"
+
+namespace {
+
+using namespace memlong;
+
+// Ctrl-C cancels the generation in progress; a second one while idle ends the program.
+CancelSource* g_cancel = nullptr;
+volatile std::sig_atomic_t g_interrupts = 0;
+
+void on_sigint(int) {
+  g_interrupts = g_interrupts + 1;
+  if (g_cancel != nullptr) g_cancel->cancel();
+}
+
+int fail(const Status& s) {
+  std::fprintf(stderr, "memlong: %s\n", s.to_string().c_str());
+  return 1;
+}
+
+struct ModelArgs {
+  std::string model;
+  int threads = 0;
+};
+
+void add_model_args(CLI::App* cmd, ModelArgs* a) {
+  cmd->add_option("-m,--model", a->model,
+                  "Model: a .gguf file or a Hugging Face folder (default: " + default_model_path() + ")");
+  cmd->add_option("-t,--threads", a->threads, "CPU threads (default: all cores)");
+}
+
+struct SamplingArgs {
+  int max_tokens = 256;
+  float temp = 0.0f;
+  int top_k = 40;
+  float top_p = 0.95f;
+  float min_p = 0.05f;
+  float repeat_penalty = 1.1f;
+  uint64_t seed = 0;
+  int ctx = 4096;
+};
+
+void add_sampling_args(CLI::App* cmd, SamplingArgs* a) {
+  cmd->add_option("-n,--max-tokens", a->max_tokens, "Most tokens to generate")->capture_default_str();
+  cmd->add_option("--temp", a->temp, "Temperature; 0 = greedy")->capture_default_str();
+  cmd->add_option("--top-k", a->top_k, "Keep the k most likely tokens; 0 = off")->capture_default_str();
+  cmd->add_option("--top-p", a->top_p, "Nucleus sampling mass; 1 = off")->capture_default_str();
+  cmd->add_option("--min-p", a->min_p, "Drop tokens below min-p x the best; 0 = off")->capture_default_str();
+  cmd->add_option("--repeat-penalty", a->repeat_penalty, "Repetition penalty; 1 = off")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
+  cmd->add_option("-c,--ctx", a->ctx, "Context size in tokens")->capture_default_str();
+}
+
+GenerateOptions to_options(const SamplingArgs& a) {
+  GenerateOptions o;
+  o.max_tokens = a.max_tokens;
+  o.sampling.temperature = a.temp;
+  o.sampling.top_k = a.top_k;
+  o.sampling.top_p = a.top_p;
+  o.sampling.min_p = a.min_p;
+  o.sampling.repetition_penalty = a.repeat_penalty;
+  o.sampling.seed = a.seed;
+  return o;
+}
+
+Result<std::unique_ptr<Engine>> load_engine(const ModelArgs& a) {
+  EngineOptions eo;
+  eo.model_path = a.model;
+  eo.n_threads = a.threads;
+  return Engine::load(eo);
+}
+
+bool print_piece(std::string_view piece) {
+  std::fwrite(piece.data(), 1, piece.size(), stdout);
+  std::fflush(stdout);
+  return true;
+}
+
+void print_stats(const GenerateResult& r) {
+  std::fprintf(stderr,
+               "\n[prompt: %d tokens, %.1f tok/s | generated: %zu tokens, %.1f tok/s | stop: %s]\n",
+               r.n_prompt_tokens,
+               r.prompt_ms > 0 ? 1000.0 * r.n_prompt_tokens / r.prompt_ms : 0.0, r.tokens.size(),
+               r.tokens_per_second(), stop_reason_name(r.stop_reason));
+}
+
+int cmd_info(const std::string& path_arg) {
+  const std::string path = path_arg.empty() ? default_model_path() : path_arg;
+  auto file = open_model(path);
+  if (!file.is_ok()) return fail(file.status());
+  const ModelFile& f = **file;
+  const LlamaConfig& c = f.config;
+  std::printf("file:          %s (%s)\n", f.path.c_str(), f.format.c_str());
+  std::printf("name:          %s\n", c.name.c_str());
+  std::printf("architecture:  %s\n", c.architecture.c_str());
+  std::printf("layers:        %d\nhidden:        %d\nffn:           %d\n", c.n_layer, c.n_embd, c.n_ff);
+  std::printf("heads:         %d (kv %d, head dim %d)\n", c.n_head, c.n_head_kv, c.head_dim);
+  std::printf("vocab:         %d\ncontext:       %d\n", c.n_vocab, c.n_ctx_train);
+  std::printf("rope:          theta %g, %s layout\n", c.rope_theta,
+              c.rope_layout == RopeLayout::kInterleaved ? "interleaved" : "rotate-half");
+  std::printf("rms eps:       %g\ntied output:   %s\n", c.rms_eps, c.tied_embeddings ? "yes" : "no");
+  auto tok = f.make_tokenizer();
+  if (tok.is_ok()) {
+    const Tokenizer& t = **tok;
+    std::printf("tokenizer:     %s, %d tokens, bos %d, eos %d\n", std::string(t.kind()).c_str(),
+                t.n_vocab(), t.bos_id(), t.eos_id());
+    const ChatTemplate ct = detect_chat_template(f.chat_template, c.architecture, &t);
+    std::printf("chat template: %s%s%s\n", std::string(chat_family_name(ct.family)).c_str(),
+                ct.default_system.empty() ? "" : ", default system prompt: ",
+                ct.default_system.c_str());
+  } else {
+    std::printf("tokenizer:     error: %s\n", tok.status().to_string().c_str());
+  }
+  std::printf("\nmetadata:\n");
+  for (const auto& [k, v] : f.metadata) std::printf("  %-40s %s\n", k.c_str(), v.c_str());
+  std::printf("\ntensors (%zu):\n", f.tensors.size());
+  uint64_t total = 0;
+  for (const auto& [name, t] : f.tensors) {
+    std::string shape;
+    for (int d = 0; d < t.n_dims; ++d) shape += (d ? " x " : "") + std::to_string(t.ne[d]);
+    std::printf("  %-32s %-6s [%s]\n", name.c_str(), std::string(dtype_name(t.dtype)).c_str(),
+                shape.c_str());
+    total += t.n_bytes;
+  }
+  std::printf("total tensor bytes: %.1f MiB\n", static_cast<double>(total) / (1 << 20));
+  return 0;
+}
+
+int cmd_generate(const ModelArgs& ma, const SamplingArgs& sa, const std::string& prompt, bool raw,
+                 const std::string& system, bool quiet) {
+  auto engine = load_engine(ma);
+  if (!engine.is_ok()) return fail(engine.status());
+  const Engine& e = **engine;
+  auto ctx = e.new_context(sa.ctx);
+  if (!ctx.is_ok()) return fail(ctx.status());
+  CancelSource cancel;
+  g_cancel = &cancel;
+  GenerateOptions opts = to_options(sa);
+  std::vector<int32_t> tokens;
+  if (raw || e.chat_template().family == ChatFamily::kNone) {
+    tokens = e.tokenizer().encode(prompt, /*add_bos=*/true, /*parse_special=*/false);
+  } else {
+    std::vector<ChatMessage> msgs;
+    if (!system.empty()) msgs.push_back({"system", system});
+    msgs.push_back({"user", prompt});
+    tokens = e.tokenizer().encode(apply_chat_template(e.chat_template(), msgs, true), true, true);
+    opts.stop_strings = e.chat_template().stop_strings;
+  }
+  auto r = generate(**ctx, e.tokenizer(), tokens, opts, print_piece, cancel.token(), nullptr);
+  g_cancel = nullptr;
+  if (!r.is_ok()) return fail(r.status());
+  std::printf("\n");
+  if (!quiet) print_stats(*r);
+  return 0;
+}
+
+int cmd_chat(const ModelArgs& ma, const SamplingArgs& sa, const std::string& system) {
+  auto engine = load_engine(ma);
+  if (!engine.is_ok()) return fail(engine.status());
+  const Engine& e = **engine;
+  if (e.chat_template().family == ChatFamily::kNone) {
+    return fail(unsupported("this model has no chat template; use `memlong generate --raw`"));
+  }
+  auto ctx = e.new_context(sa.ctx);
+  if (!ctx.is_ok()) return fail(ctx.status());
+  ChatSession chat(**ctx, e.tokenizer(), e.chat_template(), system);
+  std::fprintf(stderr, "memlong chat with %s on %s. /clear starts over, /exit or Ctrl-D quits, "
+               "Ctrl-C stops an answer.\n", e.file().config.name.c_str(), e.backend().description().c_str());
+  std::string line;
+  for (;;) {
+    std::fprintf(stderr, "> ");
+    g_interrupts = 0;
+    if (!std::getline(std::cin, line)) break;
+    if (line == "/exit" || line == "/quit") break;
+    if (line == "/clear") {
+      chat.clear();
+      continue;
+    }
+    if (line.empty()) continue;
+    CancelSource cancel;
+    g_cancel = &cancel;
+    auto r = chat.send(line, to_options(sa), print_piece, cancel.token());
+    g_cancel = nullptr;
+    if (!r.is_ok()) {
+      std::fprintf(stderr, "memlong: %s\n", r.status().to_string().c_str());
+      continue;
+    }
+    std::printf("\n");
+    print_stats(*r);
+  }
+  return 0;
+}
+
+int cmd_tokenize(const ModelArgs& ma, const std::string& text, bool ids_only, bool special) {
+  const std::string path = ma.model.empty() ? default_model_path() : ma.model;
+  auto file = open_model(path);
+  if (!file.is_ok()) return fail(file.status());
+  auto tok = (*file)->make_tokenizer();
+  if (!tok.is_ok()) return fail(tok.status());
+  const std::vector<int32_t> ids = (*tok)->encode(text, false, special);
+  if (ids_only) {
+    for (size_t i = 0; i < ids.size(); ++i) std::printf("%s%d", i ? " " : "", ids[i]);
+    std::printf("\n");
+    return 0;
+  }
+  for (int32_t id : ids) {
+    std::printf("%6d  '%s'\n", id, (*tok)->token_to_bytes(id, false).c_str());
+  }
+  std::printf("%zu tokens\n", ids.size());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"memlong: MemLong Desktop's engine on the command line"};
+  app.set_version_flag("--version", std::string("memlong ") + MEMLONG_VERSION);
+  app.require_subcommand(1);
+
+  std::string info_model;
+  auto* info = app.add_subcommand("info", "Show a model's architecture, tensors, tokenizer and chat template");
+  info->add_option("model", info_model, "Model file or folder (default: the embedded default)");
+
+  ModelArgs gen_model;
+  SamplingArgs gen_sampling;
+  std::string gen_prompt, gen_system;
+  bool gen_raw = false, gen_quiet = false;
+  auto* gen = app.add_subcommand("generate", "Answer a prompt");
+  add_model_args(gen, &gen_model);
+  add_sampling_args(gen, &gen_sampling);
+  gen->add_option("-p,--prompt", gen_prompt, "The prompt")->required();
+  gen->add_option("-s,--system", gen_system, "System prompt (chat models)");
+  gen->add_flag("--raw", gen_raw, "Plain completion: do not apply the chat template");
+  gen->add_flag("-q,--quiet", gen_quiet, "Do not print speed statistics");
+
+  ModelArgs chat_model;
+  SamplingArgs chat_sampling;
+  chat_sampling.temp = 0.7f;
+  std::string chat_system;
+  auto* chat = app.add_subcommand("chat", "Talk with the model interactively");
+  add_model_args(chat, &chat_model);
+  add_sampling_args(chat, &chat_sampling);
+  chat->add_option("-s,--system", chat_system, "System prompt");
+
+  ModelArgs tok_model;
+  std::string tok_text;
+  bool tok_ids = false, tok_special = false;
+  auto* tok = app.add_subcommand("tokenize", "Show how text is split into tokens");
+  add_model_args(tok, &tok_model);
+  tok->add_option("text", tok_text, "Text to tokenize")->required();
+  tok->add_flag("--ids", tok_ids, "Print only the ids");
+  tok->add_flag("--special", tok_special, "Parse special tokens such as <|im_start|>");
+
+  CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, on_sigint);
+
+  if (*info) return cmd_info(info_model);
+  if (*gen) return cmd_generate(gen_model, gen_sampling, gen_prompt, gen_raw, gen_system, gen_quiet);
+  if (*chat) return cmd_chat(chat_model, chat_sampling, chat_system);
+  if (*tok) return cmd_tokenize(tok_model, tok_text, tok_ids, tok_special);
+  return 0;
+}

@@ -1,0 +1,281 @@
+// CPU backend ops. Legend: n = rows (tokens), d = row length, H / Hkv = query / KV heads,
+// dh = head dim. Every op splits its rows (or output features) across the thread pool.
+#include "core/backend/cpu_backend.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/common/half.h"
+#include "core/model/model_file.h"
+#include "core/quant/quant.h"
+
+namespace memlong {
+namespace {
+
+// Inner loops on f32 vectors, compiled for AVX2/FMA and plain x86-64; the loader picks one.
+__attribute__((target_clones("avx2,fma", "default"))) float dot_f32(const float* a,
+                                                                    const float* b, int n) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; ++i) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+__attribute__((target_clones("avx2,fma", "default"))) void axpy_f32(float* y, const float* x,
+                                                                    float a, int n) {
+  for (int i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+__attribute__((target_clones("avx2,fma", "default"))) void scale_f32(float* y, float a, int n) {
+  for (int i = 0; i < n; ++i) y[i] *= a;
+}
+
+size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+void add_bias(float* y, int32_t n, int64_t n_out, const WeightHandle* bias) {
+  if (bias == nullptr || !bias->is_valid()) return;
+  const auto* bv = static_cast<const float*>(bias->data);
+  for (int32_t i = 0; i < n; ++i) {
+    for (int64_t j = 0; j < n_out; ++j) y[i * n_out + j] += bv[j];
+  }
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(int n_threads, bool exact_activations)
+    : pool_(n_threads), exact_activations_(exact_activations) {
+  scratch_.resize(static_cast<size_t>(pool_.n_threads()));
+}
+
+std::string CpuBackend::description() const {
+  return "CPU, " + std::to_string(pool_.n_threads()) + " threads, " + quant::simd_path_name();
+}
+
+Result<DeviceBuffer> CpuBackend::alloc(size_t size_bytes) {
+  // 64-byte aligned for SIMD loads; zeroed so a fresh KV cache holds no garbage.
+  const size_t n = round_up(std::max<size_t>(size_bytes, 1), 64);
+  void* p = std::aligned_alloc(64, n);
+  if (p == nullptr) {
+    return out_of_memory("cannot allocate " + std::to_string(size_bytes) + " bytes of host memory");
+  }
+  std::memset(p, 0, n);
+  return DeviceBuffer(p, size_bytes, [](void* q) { std::free(q); });
+}
+
+void CpuBackend::copy_to_device(void* dst, const void* host_src, size_t n_bytes) {
+  std::memcpy(dst, host_src, n_bytes);
+}
+
+Status CpuBackend::copy_to_host(void* host_dst, const void* src, size_t n_bytes) {
+  std::memcpy(host_dst, src, n_bytes);
+  return Status::ok();
+}
+
+void CpuBackend::copy(void* dst, const void* src, size_t n_bytes) { std::memmove(dst, src, n_bytes); }
+
+Result<WeightHandle> CpuBackend::upload_weight(const TensorView& t) {
+  if (t.n_dims > 2) {
+    return unsupported("tensor '" + t.name + "' has " + std::to_string(t.n_dims) +
+                       " dimensions; weights are 1-D or 2-D");
+  }
+  WeightHandle w;
+  w.n_in = t.ne[0];
+  w.n_out = t.ne[1];
+  if (t.n_dims == 1 && t.dtype != DType::kF32) {
+    // Norm weights and biases are read by plain loops: convert F16/BF16 to F32 once.
+    if (t.dtype != DType::kF16 && t.dtype != DType::kBF16) {
+      return unsupported("1-D tensor '" + t.name + "' has type " + std::string(dtype_name(t.dtype)));
+    }
+    MEMLONG_ASSIGN_OR_RETURN(DeviceBuffer buf, alloc(static_cast<size_t>(w.n_in) * 4));
+    const auto* src = static_cast<const uint16_t*>(t.data);
+    for (int64_t i = 0; i < w.n_in; ++i) {
+      buf.f32()[i] = t.dtype == DType::kF16 ? f16_to_f32(src[i]) : bf16_to_f32(src[i]);
+    }
+    w.dtype = DType::kF32;
+    w.row_bytes = static_cast<size_t>(w.n_in) * 4;
+    w.data = buf.data();
+    w.storage = std::move(buf);
+    return w;
+  }
+  if (!quant::is_supported_weight_type(t.dtype)) {
+    return unsupported("tensor '" + t.name + "' has type " + std::string(dtype_name(t.dtype)) +
+                       ", which the CPU backend cannot compute with");
+  }
+  const auto rb = dtype_row_bytes(t.dtype, static_cast<uint64_t>(w.n_in));
+  if (!rb) return corrupt("tensor '" + t.name + "' row is not a whole number of blocks");
+  w.dtype = t.dtype;
+  w.row_bytes = *rb;
+  w.data = t.data;
+  return w;
+}
+
+void CpuBackend::get_rows(const WeightHandle& table, const int32_t* ids, int32_t n, float* out) {
+  const int64_t d = table.n_in;
+  pool_.parallel_for(n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const auto* row = static_cast<const uint8_t*>(table.data) +
+                        static_cast<size_t>(ids[i]) * table.row_bytes;
+      quant::dequantize_row(table.dtype, row, out + i * d, d);
+    }
+  });
+}
+
+void CpuBackend::rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n,
+                          int32_t dim, float* out) {
+  const auto* wt = static_cast<const float*>(w.data);
+  pool_.parallel_for(n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float* xi = x + i * dim;
+      float* oi = out + i * dim;
+      double ss = 0.0;
+      for (int32_t j = 0; j < dim; ++j) ss += static_cast<double>(xi[j]) * xi[j];
+      const float inv = 1.0f / std::sqrt(static_cast<float>(ss / dim) + eps);
+      for (int32_t j = 0; j < dim; ++j) oi[j] = xi[j] * inv * wt[j];
+    }
+  });
+}
+
+void CpuBackend::matmul(const WeightHandle& w, const float* x, int32_t n, float* y,
+                        const WeightHandle* bias) {
+  const int64_t k = w.n_in;
+  const int64_t n_out = w.n_out;
+  if (exact_activations_ && w.dtype != DType::kF32) {
+    pool_.run([&](int ith, int nth) {
+      std::vector<float> row(static_cast<size_t>(k));
+      for (int64_t r = ith; r < n_out; r += nth) {
+        quant::dequantize_row(w.dtype, static_cast<const uint8_t*>(w.data) + r * w.row_bytes,
+                              row.data(), k);
+        for (int32_t i = 0; i < n; ++i) {
+          y[i * n_out + r] = dot_f32(row.data(), x + i * k, static_cast<int>(k));
+        }
+      }
+    });
+    add_bias(y, n, n_out, bias);
+    return;
+  }
+  const DType xt = quant::vec_dot_type(w.dtype);
+  const size_t x_row_bytes = *dtype_row_bytes(xt, static_cast<uint64_t>(k));
+  const void* xq = x;
+  if (xt != DType::kF32) {
+    const size_t need = x_row_bytes * static_cast<size_t>(n);
+    if (xq_.size() < need) xq_.resize(need);
+    uint8_t* dst = xq_.data();
+    pool_.parallel_for(n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) quant::quantize_row(xt, x + i * k, dst + i * x_row_bytes, k);
+    });
+    xq = dst;
+  }
+  // Output rows are handed out in blocks so both threads stay busy whatever n_out is; a block is
+  // a multiple of 4 rows to match the kernels' row tiles.
+  const int64_t block = std::max<int64_t>(16, (n_out / (pool_.n_threads() * 8) + 3) / 4 * 4);
+  const int64_t n_blocks = (n_out + block - 1) / block;
+  std::atomic<int64_t> next{0};
+  pool_.run([&](int, int) {
+    for (;;) {
+      const int64_t bi = next.fetch_add(1, std::memory_order_relaxed);
+      if (bi >= n_blocks) break;
+      const int64_t r0 = bi * block;
+      const int64_t r1 = std::min(n_out, r0 + block);
+      quant::matmul_rows(w.dtype, k, w.data, w.row_bytes, r0, r1, xq, x_row_bytes, n, y, n_out);
+    }
+  });
+  add_bias(y, n, n_out, bias);
+}
+
+void CpuBackend::rope(float* x, int32_t n, int32_t n_heads, const int32_t* positions,
+                      const RopeParams& p) {
+  const int32_t dh = p.head_dim;
+  const int32_t half = p.n_rot / 2;
+  pool_.parallel_for(n, [&](int64_t b, int64_t e) {
+    std::vector<float> cs(static_cast<size_t>(half) * 2);
+    for (int64_t i = b; i < e; ++i) {
+      const double pos = positions[i];
+      for (int32_t j = 0; j < half; ++j) {
+        const double freq = p.inv_freq != nullptr
+                                ? p.inv_freq[j]
+                                : std::pow(static_cast<double>(p.theta), -2.0 * j / p.n_rot);
+        const double a = pos * freq;
+        cs[2 * j] = static_cast<float>(std::cos(a));
+        cs[2 * j + 1] = static_cast<float>(std::sin(a));
+      }
+      for (int32_t h = 0; h < n_heads; ++h) {
+        float* v = x + (i * n_heads + h) * dh;
+        for (int32_t j = 0; j < half; ++j) {
+          const int32_t i0 = p.interleaved ? 2 * j : j;
+          const int32_t i1 = p.interleaved ? 2 * j + 1 : j + half;
+          const float c = cs[2 * j], s = cs[2 * j + 1];
+          const float a0 = v[i0], a1 = v[i1];
+          v[i0] = a0 * c - a1 * s;
+          v[i1] = a0 * s + a1 * c;
+        }
+      }
+    }
+  });
+}
+
+void CpuBackend::attention(const float* q, const float* k_cache, const float* v_cache,
+                           const AttentionParams& p, float* out) {
+  const int32_t H = p.n_head, Hkv = p.n_head_kv, dh = p.head_dim;
+  const int32_t group = H / Hkv;
+  const int64_t kv_stride = static_cast<int64_t>(Hkv) * dh;
+  const int64_t n_tasks = static_cast<int64_t>(p.n_query) * H;
+  pool_.run([&](int ith, int nth) {
+    std::vector<float>& scores = scratch_[static_cast<size_t>(ith)];
+    if (scores.size() < static_cast<size_t>(p.n_kv)) scores.resize(static_cast<size_t>(p.n_kv));
+    // Interleave tasks across threads so causal rows (short and long) balance out.
+    for (int64_t task = ith; task < n_tasks; task += nth) {
+      const int32_t i = static_cast<int32_t>(task / H);
+      const int32_t h = static_cast<int32_t>(task % H);
+      const int32_t hk = h / group;
+      const int32_t n_vis = std::min(p.n_kv, p.q_pos0 + i + 1);
+      const float* qi = q + (static_cast<int64_t>(i) * H + h) * dh;
+      float mx = -INFINITY;
+      for (int32_t t = 0; t < n_vis; ++t) {
+        const float s = dot_f32(qi, k_cache + t * kv_stride + hk * dh, dh) * p.scale;
+        scores[static_cast<size_t>(t)] = s;
+        mx = std::max(mx, s);
+      }
+      float sum = 0.0f;
+      for (int32_t t = 0; t < n_vis; ++t) {
+        const float e = std::exp(scores[static_cast<size_t>(t)] - mx);
+        scores[static_cast<size_t>(t)] = e;
+        sum += e;
+      }
+      float* oi = out + (static_cast<int64_t>(i) * H + h) * dh;
+      std::memset(oi, 0, sizeof(float) * static_cast<size_t>(dh));
+      for (int32_t t = 0; t < n_vis; ++t) {
+        axpy_f32(oi, v_cache + t * kv_stride + hk * dh, scores[static_cast<size_t>(t)], dh);
+      }
+      scale_f32(oi, 1.0f / sum, dh);
+    }
+  });
+}
+
+void CpuBackend::swiglu(const float* gate, const float* up, int64_t n, float* out) {
+  pool_.parallel_for(n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float g = gate[i];
+      out[i] = g / (1.0f + std::exp(-g)) * up[i];
+    }
+  });
+}
+
+void CpuBackend::add(float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+std::unique_ptr<Backend> make_cpu_backend(int n_threads, bool exact_activations) {
+  return std::make_unique<CpuBackend>(n_threads, exact_activations);
+}
+
+}  // namespace memlong

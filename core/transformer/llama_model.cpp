@@ -1,0 +1,248 @@
+// The LLaMA-family forward pass (embedding, pre-norm blocks with GQA self-attention and SwiGLU,
+// final norm, LM head) as a sequence of Backend ops. Shapes are in storage order.
+// Legend: n = tokens in the batch, d = n_embd, H / Hkv = heads, dh = head dim, f = n_ff,
+// V = vocab, C = KV cache capacity.
+#include "core/transformer/llama_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace memlong {
+namespace {
+
+Result<WeightHandle> upload(Backend& backend, const ModelFile& file, const std::string& name,
+                            bool required) {
+  const TensorView* t = file.find(name);
+  if (t == nullptr) {
+    if (!required) return WeightHandle{};
+    return corrupt(file.path + ": missing tensor '" + name + "'");
+  }
+  auto w = backend.upload_weight(*t);
+  if (!w.is_ok()) return w.status().with_context(file.path);
+  return w;
+}
+
+// Per-pair inverse frequencies ω_j = theta^(-2j/dh), with linear or Llama-3 scaling applied
+// (Llama 3.1 "rope_scaling": low/high frequency factors around the original context).
+std::vector<float> rope_inv_freq(const LlamaConfig& c) {
+  const int32_t half = c.head_dim / 2;
+  std::vector<float> f(static_cast<size_t>(half));
+  for (int32_t j = 0; j < half; ++j) {
+    double w = std::pow(static_cast<double>(c.rope_theta), -2.0 * j / c.head_dim);
+    if (c.rope_scaling == RopeScaling::kLinear) {
+      w /= c.rope_scale_factor;
+    } else if (c.rope_scaling == RopeScaling::kLlama3) {
+      const double orig = c.rope_orig_ctx > 0 ? c.rope_orig_ctx : 8192;
+      const double low_wavelen = orig / c.rope_low_freq_factor;
+      const double high_wavelen = orig / c.rope_high_freq_factor;
+      const double wavelen = 2.0 * std::numbers::pi / w;
+      if (wavelen > low_wavelen) {
+        w /= c.rope_scale_factor;
+      } else if (wavelen >= high_wavelen) {
+        const double smooth = (orig / wavelen - c.rope_low_freq_factor) /
+                              (c.rope_high_freq_factor - c.rope_low_freq_factor);
+        w = (1.0 - smooth) * w / c.rope_scale_factor + smooth * w;
+      }
+    }
+    f[static_cast<size_t>(j)] = static_cast<float>(w);
+  }
+  return f;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LlamaModel>> LlamaModel::create(const ModelFile& file, Backend& backend) {
+  MEMLONG_RETURN_IF_ERROR(file.config.validate().with_context(file.path));
+  MEMLONG_RETURN_IF_ERROR(check_llama_tensors(file));
+  auto m = std::unique_ptr<LlamaModel>(new LlamaModel());
+  m->config_ = file.config;
+  m->backend_ = &backend;
+  MEMLONG_ASSIGN_OR_RETURN(m->token_embd_, upload(backend, file, "token_embd.weight", true));
+  MEMLONG_ASSIGN_OR_RETURN(m->output_norm_, upload(backend, file, "output_norm.weight", true));
+  if (file.find("output.weight") != nullptr) {
+    MEMLONG_ASSIGN_OR_RETURN(m->output_, upload(backend, file, "output.weight", true));
+  } else {
+    MEMLONG_ASSIGN_OR_RETURN(m->output_, upload(backend, file, "token_embd.weight", true));
+  }
+  m->layers_.resize(static_cast<size_t>(m->config_.n_layer));
+  for (int32_t l = 0; l < m->config_.n_layer; ++l) {
+    Layer& L = m->layers_[static_cast<size_t>(l)];
+    const std::string p = "blk." + std::to_string(l) + ".";
+    MEMLONG_ASSIGN_OR_RETURN(L.attn_norm, upload(backend, file, p + "attn_norm.weight", true));
+    MEMLONG_ASSIGN_OR_RETURN(L.wq, upload(backend, file, p + "attn_q.weight", true));
+    MEMLONG_ASSIGN_OR_RETURN(L.wk, upload(backend, file, p + "attn_k.weight", true));
+    MEMLONG_ASSIGN_OR_RETURN(L.wv, upload(backend, file, p + "attn_v.weight", true));
+    MEMLONG_ASSIGN_OR_RETURN(L.wo, upload(backend, file, p + "attn_output.weight", true));
+    MEMLONG_ASSIGN_OR_RETURN(L.bq, upload(backend, file, p + "attn_q.bias", false));
+    MEMLONG_ASSIGN_OR_RETURN(L.bk, upload(backend, file, p + "attn_k.bias", false));
+    MEMLONG_ASSIGN_OR_RETURN(L.bv, upload(backend, file, p + "attn_v.bias", false));
+    MEMLONG_ASSIGN_OR_RETURN(L.ffn_norm, upload(backend, file, p + "ffn_norm.weight", true));
+    MEMLONG_ASSIGN_OR_RETURN(L.w_gate, upload(backend, file, p + "ffn_gate.weight", true));
+    MEMLONG_ASSIGN_OR_RETURN(L.w_up, upload(backend, file, p + "ffn_up.weight", true));
+    MEMLONG_ASSIGN_OR_RETURN(L.w_down, upload(backend, file, p + "ffn_down.weight", true));
+  }
+  const std::vector<float> inv_freq = rope_inv_freq(m->config_);
+  MEMLONG_ASSIGN_OR_RETURN(m->rope_inv_freq_, backend.alloc(inv_freq.size() * sizeof(float)));
+  backend.copy_to_device(m->rope_inv_freq_.data(), inv_freq.data(), inv_freq.size() * sizeof(float));
+  MEMLONG_RETURN_IF_ERROR(backend.synchronize());
+  return m;
+}
+
+RopeParams LlamaModel::rope_params() const {
+  RopeParams p;
+  p.head_dim = config_.head_dim;
+  p.n_rot = config_.head_dim;
+  p.theta = config_.rope_theta;
+  p.interleaved = config_.rope_layout == RopeLayout::kInterleaved;
+  p.inv_freq = rope_inv_freq_.f32();
+  return p;
+}
+
+Result<std::unique_ptr<InferenceContext>> InferenceContext::create(const LlamaModel& model,
+                                                                   int32_t n_ctx,
+                                                                   int32_t max_batch) {
+  const LlamaConfig& c = model.config();
+  if (n_ctx <= 0) n_ctx = c.n_ctx_train > 0 ? c.n_ctx_train : 4096;
+  if (n_ctx > (1 << 22)) return invalid_argument("context of " + std::to_string(n_ctx) + " tokens is too large");
+  if (max_batch <= 0) max_batch = 512;
+  max_batch = std::min(max_batch, n_ctx);
+  auto ctx = std::unique_ptr<InferenceContext>(new InferenceContext());
+  ctx->model_ = &model;
+  ctx->backend_ = &model.backend();
+  ctx->n_ctx_ = n_ctx;
+  ctx->max_batch_ = max_batch;
+  Backend& b = *ctx->backend_;
+  const size_t kv_dim = static_cast<size_t>(c.n_head_kv) * c.head_dim;
+  const size_t q_dim = static_cast<size_t>(c.n_head) * c.head_dim;
+  const size_t nb = static_cast<size_t>(max_batch);
+  for (int32_t l = 0; l < c.n_layer; ++l) {
+    MEMLONG_ASSIGN_OR_RETURN(DeviceBuffer k, b.alloc(static_cast<size_t>(n_ctx) * kv_dim * 4));
+    MEMLONG_ASSIGN_OR_RETURN(DeviceBuffer v, b.alloc(static_cast<size_t>(n_ctx) * kv_dim * 4));
+    ctx->k_cache_.push_back(std::move(k));
+    ctx->v_cache_.push_back(std::move(v));
+  }
+  const size_t d = static_cast<size_t>(c.n_embd);
+  MEMLONG_ASSIGN_OR_RETURN(ctx->x_, b.alloc(nb * d * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->xn_, b.alloc(nb * std::max(d, q_dim) * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->q_, b.alloc(nb * q_dim * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->k_, b.alloc(nb * kv_dim * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->v_, b.alloc(nb * kv_dim * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->attn_, b.alloc(nb * q_dim * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->gate_, b.alloc(nb * static_cast<size_t>(c.n_ff) * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->up_, b.alloc(nb * static_cast<size_t>(c.n_ff) * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->tokens_, b.alloc(nb * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->positions_, b.alloc(nb * 4));
+  return ctx;
+}
+
+void InferenceContext::truncate(int32_t n) {
+  MEMLONG_ASSERT(n >= 0 && n <= n_past_);
+  n_past_ = n;
+}
+
+Result<std::vector<float>> InferenceContext::eval(std::span<const int32_t> tokens,
+                                                  bool all_logits) {
+  const LlamaConfig& c = model_->config();
+  if (tokens.empty()) return invalid_argument("eval needs at least one token");
+  if (static_cast<int64_t>(n_past_) + static_cast<int64_t>(tokens.size()) > n_ctx_) {
+    return invalid_argument("context is full: " + std::to_string(n_past_) + " + " +
+                            std::to_string(tokens.size()) + " tokens exceed the " +
+                            std::to_string(n_ctx_) + "-token context");
+  }
+  for (int32_t id : tokens) {
+    if (id < 0 || id >= c.n_vocab) {
+      return invalid_argument("token id " + std::to_string(id) + " is outside the vocabulary of " +
+                              std::to_string(c.n_vocab));
+    }
+  }
+  std::vector<float> logits;
+  logits.reserve(static_cast<size_t>(all_logits ? tokens.size() : 1) * static_cast<size_t>(c.n_vocab));
+  for (size_t off = 0; off < tokens.size(); off += static_cast<size_t>(max_batch_)) {
+    const size_t len = std::min(tokens.size() - off, static_cast<size_t>(max_batch_));
+    const bool is_last = off + len == tokens.size();
+    MEMLONG_RETURN_IF_ERROR(
+        eval_batch(tokens.subspan(off, len), all_logits || is_last, all_logits, &logits));
+  }
+  return logits;
+}
+
+Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_logits,
+                                    bool all_rows, std::vector<float>* out) {
+  const LlamaConfig& c = model_->config();
+  Backend& b = *backend_;
+  const auto n = static_cast<int32_t>(tokens.size());
+  const int32_t d = c.n_embd, H = c.n_head, Hkv = c.n_head_kv, dh = c.head_dim;
+  const int64_t kv_dim = static_cast<int64_t>(Hkv) * dh;
+  const int64_t q_dim = static_cast<int64_t>(H) * dh;
+
+  std::vector<int32_t> pos(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n; ++i) pos[static_cast<size_t>(i)] = n_past_ + i;
+  b.copy_to_device(tokens_.data(), tokens.data(), static_cast<size_t>(n) * 4);
+  b.copy_to_device(positions_.data(), pos.data(), static_cast<size_t>(n) * 4);
+
+  float* x = x_.f32();      // [n, d] residual stream
+  float* xn = xn_.f32();    // [n, d] normed input / projection output
+  float* q = q_.f32();      // [n, H, dh]
+  float* k = k_.f32();      // [n, Hkv, dh]
+  float* v = v_.f32();      // [n, Hkv, dh]
+  float* attn = attn_.f32();// [n, H, dh]
+  float* gate = gate_.f32();// [n, f]
+  float* up = up_.f32();    // [n, f]
+  const RopeParams rope = model_->rope_params();
+
+  b.get_rows(model_->token_embd(), tokens_.i32(), n, x);
+  AttentionParams ap;
+  ap.n_head = H;
+  ap.n_head_kv = Hkv;
+  ap.head_dim = dh;
+  ap.scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  ap.n_query = n;
+  ap.q_pos0 = n_past_;
+  ap.n_kv = n_past_ + n;
+
+  for (int32_t l = 0; l < c.n_layer; ++l) {
+    const LlamaModel::Layer& L = model_->layers()[static_cast<size_t>(l)];
+    b.rms_norm(x, L.attn_norm, c.rms_eps, n, d, xn);
+    b.matmul(L.wq, xn, n, q, &L.bq);
+    b.matmul(L.wk, xn, n, k, &L.bk);
+    b.matmul(L.wv, xn, n, v, &L.bv);
+    b.rope(q, n, H, positions_.i32(), rope);
+    b.rope(k, n, Hkv, positions_.i32(), rope);
+    float* kc = k_cache_[static_cast<size_t>(l)].f32();
+    float* vc = v_cache_[static_cast<size_t>(l)].f32();
+    b.copy(kc + n_past_ * kv_dim, k, static_cast<size_t>(n * kv_dim) * 4);
+    b.copy(vc + n_past_ * kv_dim, v, static_cast<size_t>(n * kv_dim) * 4);
+    b.attention(q, kc, vc, ap, attn);
+    b.matmul(L.wo, attn, n, xn);
+    b.add(x, xn, static_cast<int64_t>(n) * d);
+
+    b.rms_norm(x, L.ffn_norm, c.rms_eps, n, d, xn);
+    b.matmul(L.w_gate, xn, n, gate);
+    b.matmul(L.w_up, xn, n, up);
+    b.swiglu(gate, up, static_cast<int64_t>(n) * c.n_ff, gate);
+    b.matmul(L.w_down, gate, n, xn);
+    b.add(x, xn, static_cast<int64_t>(n) * d);
+  }
+  n_past_ += n;
+  (void)q_dim;
+
+  if (want_logits) {
+    // Only the rows whose logits are wanted go through the final norm and the LM head.
+    const int32_t n_rows = all_rows ? n : 1;
+    const float* src = x + static_cast<int64_t>(n - n_rows) * d;
+    b.rms_norm(src, model_->output_norm(), c.rms_eps, n_rows, d, xn);
+    const size_t v_count = static_cast<size_t>(c.n_vocab);
+    if (logits_.size_bytes() < static_cast<size_t>(n_rows) * v_count * 4) {
+      MEMLONG_ASSIGN_OR_RETURN(logits_, b.alloc(static_cast<size_t>(n_rows) * v_count * 4));
+    }
+    b.matmul(model_->output(), xn, n_rows, logits_.f32());
+    const size_t old = out->size();
+    out->resize(old + static_cast<size_t>(n_rows) * v_count);
+    MEMLONG_RETURN_IF_ERROR(
+        b.copy_to_host(out->data() + old, logits_.data(), static_cast<size_t>(n_rows) * v_count * 4));
+  }
+  return b.synchronize();
+}
+
+}  // namespace memlong
