@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <set>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,8 @@ namespace memlong {
 namespace {
 
 using nlohmann::json;
+
+constexpr int kMaxJsonDepth = 8;
 
 struct DtypeInfo {
   const char* name;
@@ -101,6 +104,8 @@ Status SafetensorsFile::parse_impl(std::span<const uint8_t> bytes) {
     // Track top-level keys: the spec forbids duplicates and json would silently keep the last.
     std::set<std::string> seen;
     json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) {
+      // A real header nests 3 deep; refuse hostile nesting before it costs stack or memory.
+      if (depth > kMaxJsonDepth) throw std::runtime_error("nesting deeper than 8 levels");
       if (depth == 1 && event == json::parse_event_t::key && parsed.is_string()) {
         if (!seen.insert(parsed.get<std::string>()).second && duplicate.empty()) {
           duplicate = parsed.get<std::string>();
