@@ -3,12 +3,15 @@
 // files for the gpt2, llama3 and qwen2 splits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "core/common/paths.h"
 #include "core/model/gguf_reader.h"
+#include "core/model/model_file.h"
+#include "core/tokenizer/chat_template.h"
 #include "core/tokenizer/pre_tokenizer.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/unicode.h"
@@ -166,6 +169,31 @@ TEST(BpeRealModel, EncodesANovelQuickly) {
               text.size() / s / 1e6);
   EXPECT_LT(s, 3.0);
   EXPECT_EQ(tok.decode(ids, false), text);
+}
+
+// The model reader's VocabData and chat template, end to end with this tokenizer.
+TEST(TokenizerRealModel, ModelFileVocabAndChatTemplate) {
+  ASSERT_TRUE(std::filesystem::exists(default_model_path())) << "run scripts/setup";
+  auto model = open_model(default_model_path());
+  ASSERT_TRUE(model.is_ok()) << model.status().to_string();
+  auto tok = (*model)->make_tokenizer();
+  ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
+  const auto& fx = lines_fixture();
+  for (size_t i = 0; i < fx["lines"].size(); i += 7) {
+    const std::string line = fx["lines"][i].get<std::string>();
+    const bool has_special = line.find("<|") != std::string::npos;
+    EXPECT_EQ((*tok)->encode(line, false, has_special), parse_ids(fx["smollm"][i].get<std::string>()))
+        << "line " << i;
+  }
+  ChatTemplate t = detect_chat_template((*model)->chat_template, (*model)->config.architecture, tok->get());
+  EXPECT_EQ(t.family, ChatFamily::kChatML);
+  EXPECT_EQ(t.default_system, "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
+  std::vector<ChatMessage> msgs = {{"user", "Hi"}};
+  const std::string prompt = apply_chat_template(t, msgs, true);
+  auto ids = (*tok)->encode(prompt, true, true);
+  EXPECT_EQ(ids.front(), 1);  // <|im_start|>, from the template text (no extra BOS)
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 2), 2);  // two <|im_end|>
+  EXPECT_EQ((*tok)->decode(ids, false), prompt);
 }
 
 // Small byte-level BPE tokenizers trained by the generator, loaded from tokenizer.json.
