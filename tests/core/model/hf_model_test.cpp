@@ -118,6 +118,23 @@ TEST(HfModel, ShardedHalfPrecisionFolderWithTiedEmbeddings) {
   EXPECT_LT(v, 1.5f);
 }
 
+TEST(HfModel, TokenizerFromTokenizerJsonMatchesHfTokenizers) {
+  // expected_logits.json stores the ids the HF `tokenizers` library gave for the prompt.
+  auto m = open_model(kTiny);
+  ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+  auto tok = m.value()->make_tokenizer();
+  ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
+  std::ifstream in(kTiny + "/expected_logits.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t a = text.find('['), b = text.find(']');
+  ASSERT_NE(a, std::string::npos);
+  std::vector<int32_t> want;
+  std::stringstream ss(text.substr(a + 1, b - a - 1));
+  for (std::string item; std::getline(ss, item, ',');) want.push_back(std::stoi(item));
+  EXPECT_EQ(tok.value()->encode("hello memory, the quick brown fox", false, false), want);
+  EXPECT_EQ(tok.value()->n_vocab(), 288);
+}
+
 TEST(HfModel, PickleOnlyFolderIsRefused) {
   FolderCopy dir(kTiny);
   fs::remove(dir.file("model.safetensors"));
