@@ -11,9 +11,20 @@
 
 namespace memlong {
 namespace {
-// Spin iterations before a worker sleeps: ~100 µs of pause instructions. Decode issues an op every
-// few µs, so workers stay awake through a token; between user actions they sleep.
+// Spin iterations before a worker sleeps: ~100 µs. Decode issues an op every few µs, so workers
+// stay awake through a token; between user actions they sleep. Past kPauseIterations the spinning
+// yields the core, so a machine busy with other programs (or a team larger than its cores) does
+// not lose whole scheduler slices to a thread that spins while the one it waits for is preempted.
 constexpr int kSpinIterations = 20000;
+constexpr int kPauseIterations = 2000;
+
+inline void spin_wait(int iteration) {
+  if (iteration < kPauseIterations) {
+    MEMLONG_CPU_RELAX();
+  } else {
+    std::this_thread::yield();
+  }
+}
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
@@ -37,7 +48,7 @@ void ThreadPool::worker_main(int ith) {
   for (;;) {
     uint64_t gen = generation_.load(std::memory_order_acquire);
     for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
-      MEMLONG_CPU_RELAX();
+      spin_wait(spin);
       gen = generation_.load(std::memory_order_acquire);
     }
     if (gen == seen) {
@@ -68,7 +79,7 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   }
   if (n_sleeping_.load(std::memory_order_acquire) > 0) wake_.notify_all();
   fn(0, n_threads_);
-  while (n_pending_.load(std::memory_order_acquire) != 0) MEMLONG_CPU_RELAX();
+  for (int spin = 0; n_pending_.load(std::memory_order_acquire) != 0; ++spin) spin_wait(spin);
   fn_ = nullptr;
 }
 
