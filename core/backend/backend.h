@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "core/common/dtype.h"
@@ -103,6 +104,17 @@ class Backend {
   // y[n, n_out] = x[n, n_in] * W^T (+ bias[n_out] when bias is valid).
   virtual void matmul(const WeightHandle& w, const float* x, int32_t n, float* y,
                       const WeightHandle* bias = nullptr) = 0;
+  // Several products of one input: for each target, y[n, w.n_out] = x[n, n_in] * w^T (+ bias).
+  // All weights have the same n_in. Backends convert x once and may run the products together
+  // (q/k/v, gate/up); the default runs matmul() for each.
+  struct MatmulTarget {
+    const WeightHandle* w;
+    float* y;
+    const WeightHandle* bias;
+  };
+  virtual void matmul_multi(std::span<const MatmulTarget> targets, const float* x, int32_t n) {
+    for (const MatmulTarget& t : targets) matmul(*t.w, x, n, t.y, t.bias);
+  }
   // x[n, n_heads, head_dim] rotated in place; positions: device int32 [n].
   virtual void rope(float* x, int32_t n, int32_t n_heads, const int32_t* positions,
                     const RopeParams& p) = 0;

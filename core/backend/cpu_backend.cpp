@@ -121,7 +121,7 @@ Result<WeightHandle> CpuBackend::upload_weight(const TensorView& t) {
 
 void CpuBackend::get_rows(const WeightHandle& table, const int32_t* ids, int32_t n, float* out) {
   const int64_t d = table.n_in;
-  pool_.parallel_for(n, [&](int64_t b, int64_t e) {
+  maybe_parallel_for(n, n * d, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const auto* row = static_cast<const uint8_t*>(table.data) +
                         static_cast<size_t>(ids[i]) * table.row_bytes;
@@ -133,7 +133,7 @@ void CpuBackend::get_rows(const WeightHandle& table, const int32_t* ids, int32_t
 void CpuBackend::rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n,
                           int32_t dim, float* out) {
   const auto* wt = static_cast<const float*>(w.data);
-  pool_.parallel_for(n, [&](int64_t b, int64_t e) {
+  maybe_parallel_for(n, static_cast<int64_t>(n) * dim, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const float* xi = x + i * dim;
       float* oi = out + i * dim;
@@ -147,56 +147,121 @@ void CpuBackend::rms_norm(const float* x, const WeightHandle& w, float eps, int3
 
 void CpuBackend::matmul(const WeightHandle& w, const float* x, int32_t n, float* y,
                         const WeightHandle* bias) {
-  const int64_t k = w.n_in;
-  const int64_t n_out = w.n_out;
-  if (exact_activations_ && w.dtype != DType::kF32) {
-    pool_.run([&](int ith, int nth) {
-      std::vector<float> row(static_cast<size_t>(k));
-      for (int64_t r = ith; r < n_out; r += nth) {
-        quant::dequantize_row(w.dtype, static_cast<const uint8_t*>(w.data) + r * w.row_bytes,
-                              row.data(), k);
-        for (int32_t i = 0; i < n; ++i) {
-          y[i * n_out + r] = dot_f32(row.data(), x + i * k, static_cast<int>(k));
-        }
-      }
-    });
-    add_bias(y, n, n_out, bias);
+  const MatmulTarget target{&w, y, bias};
+  matmul_multi(std::span<const MatmulTarget>(&target, 1), x, n);
+}
+
+size_t CpuBackend::convert_activations(DType type, const float* x, int32_t n, int64_t k,
+                                       std::vector<uint8_t>* dst) {
+  const size_t row_bytes = *dtype_row_bytes(type, static_cast<uint64_t>(k));
+  const size_t need = row_bytes * static_cast<size_t>(n);
+  if (dst->size() < need) dst->resize(need);
+  uint8_t* out = dst->data();
+  maybe_parallel_for(n, n * k, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) quant::quantize_row(type, x + i * k, out + i * row_bytes, k);
+  });
+  return row_bytes;
+}
+
+void CpuBackend::maybe_parallel_for(int64_t n_rows, int64_t work,
+                                    const std::function<void(int64_t, int64_t)>& fn) {
+  // Below ~16k elements of simple arithmetic the work takes less than waking the team.
+  constexpr int64_t kMinParallelWork = 16384;
+  if (work < kMinParallelWork || n_rows < 2) {
+    if (n_rows > 0) fn(0, n_rows);
     return;
   }
-  const DType xt = quant::vec_dot_type(w.dtype);
-  const size_t x_row_bytes = *dtype_row_bytes(xt, static_cast<uint64_t>(k));
-  const void* xq = x;
-  if (xt != DType::kF32) {
-    const size_t need = x_row_bytes * static_cast<size_t>(n);
-    if (xq_.size() < need) xq_.resize(need);
-    uint8_t* dst = xq_.data();
-    pool_.parallel_for(n, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) quant::quantize_row(xt, x + i * k, dst + i * x_row_bytes, k);
-    });
-    xq = dst;
+  pool_.parallel_for(n_rows, fn);
+}
+
+void CpuBackend::matmul_multi(std::span<const MatmulTarget> targets, const float* x, int32_t n) {
+  if (targets.empty()) return;
+  const int64_t k = targets[0].w->n_in;
+  bool any_exact = false;
+  for (const MatmulTarget& t : targets) {
+    MEMLONG_ASSERT(t.w->n_in == k);
+    any_exact |= exact_activations_ && t.w->dtype != DType::kF32;
   }
-  // Output rows are handed out in blocks so both threads stay busy whatever n_out is; a block is
-  // a multiple of 4 rows to match the kernels' row tiles.
-  const int64_t block = std::max<int64_t>(16, (n_out / (pool_.n_threads() * 8) + 3) / 4 * 4);
-  const int64_t n_blocks = (n_out + block - 1) / block;
-  std::atomic<int64_t> next{0};
+  if (any_exact) {  // reference path, one weight at a time
+    for (const MatmulTarget& t : targets) {
+      pool_.run([&](int ith, int nth) {
+        std::vector<float> row(static_cast<size_t>(k));
+        for (int64_t r = ith; r < t.w->n_out; r += nth) {
+          quant::dequantize_row(t.w->dtype,
+                                static_cast<const uint8_t*>(t.w->data) + r * t.w->row_bytes,
+                                row.data(), k);
+          for (int32_t i = 0; i < n; ++i) {
+            t.y[i * t.w->n_out + r] = dot_f32(row.data(), x + i * k, static_cast<int>(k));
+          }
+        }
+      });
+      add_bias(t.y, n, t.w->n_out, t.bias);
+    }
+    return;
+  }
+
+  // Convert the activations once per distinct vec_dot type (fused weights almost always share
+  // one type; a second buffer covers mixed files).
+  struct Converted {
+    DType type;
+    const void* data;
+    size_t row_bytes;
+  };
+  Converted conv[2];
+  int n_conv = 0;
+  auto converted_for = [&](DType wt) -> int32_t {
+    const DType xt = quant::vec_dot_type(wt);
+    for (int i = 0; i < n_conv; ++i) {
+      if (conv[i].type == xt) return i;
+    }
+    MEMLONG_ASSERT(n_conv < 2);
+    Converted& c = conv[n_conv];
+    c.type = xt;
+    if (xt == DType::kF32) {
+      c.data = x;
+      c.row_bytes = static_cast<size_t>(k) * 4;
+    } else {
+      std::vector<uint8_t>* buf = n_conv == 0 ? &xq_ : &xq2_;
+      c.row_bytes = convert_activations(xt, x, n, k, buf);
+      c.data = buf->data();
+    }
+    return n_conv++;
+  };
+
+  // One list of row blocks over all targets, handed out dynamically so both threads stay busy.
+  // Blocks are multiples of 4 rows (the kernels' row tile); for decode they are sized so each
+  // thread gets several, for prefill larger to amortise the column tiles.
+  std::vector<MatmulBlock>& blocks = blocks_;
+  blocks.clear();
+  int64_t total_rows = 0;
+  for (const MatmulTarget& t : targets) total_rows += t.w->n_out;
+  const int64_t block = std::max<int64_t>(16, (total_rows / (pool_.n_threads() * 8) + 3) / 4 * 4);
+  for (size_t ti = 0; ti < targets.size(); ++ti) {
+    const int32_t ci = converted_for(targets[ti].w->dtype);
+    for (int64_t r0 = 0; r0 < targets[ti].w->n_out; r0 += block) {
+      blocks.push_back({static_cast<int32_t>(ti), ci, r0, std::min(targets[ti].w->n_out, r0 + block)});
+    }
+  }
+  std::atomic<size_t> next{0};
   pool_.run([&](int, int) {
     for (;;) {
-      const int64_t bi = next.fetch_add(1, std::memory_order_relaxed);
-      if (bi >= n_blocks) break;
-      const int64_t r0 = bi * block;
-      const int64_t r1 = std::min(n_out, r0 + block);
-      quant::matmul_rows(w.dtype, k, w.data, w.row_bytes, r0, r1, xq, x_row_bytes, n, y, n_out);
+      const size_t bi = next.fetch_add(1, std::memory_order_relaxed);
+      if (bi >= blocks.size()) break;
+      const MatmulBlock& b = blocks[bi];
+      const MatmulTarget& t = targets[static_cast<size_t>(b.target)];
+      const Converted& xc = conv[b.conv];
+      quant::matmul_rows(t.w->dtype, k, t.w->data, t.w->row_bytes, b.r0, b.r1, xc.data,
+                         xc.row_bytes, n, t.y, t.w->n_out);
     }
   });
-  add_bias(y, n, n_out, bias);
+  for (const MatmulTarget& t : targets) add_bias(t.y, n, t.w->n_out, t.bias);
 }
 
 void CpuBackend::rope(float* x, int32_t n, int32_t n_heads, const int32_t* positions,
                       const RopeParams& p) {
   const int32_t dh = p.head_dim;
   const int32_t half = p.n_rot / 2;
-  pool_.parallel_for(n, [&](int64_t b, int64_t e) {
+  maybe_parallel_for(n, static_cast<int64_t>(n) * n_heads * dh * 4, [&](int64_t b, int64_t e) {
     std::vector<float> cs(static_cast<size_t>(half) * 2);
     for (int64_t i = b; i < e; ++i) {
       const double pos = positions[i];
@@ -262,7 +327,7 @@ void CpuBackend::attention(const float* q, const float* k_cache, const float* v_
 }
 
 void CpuBackend::swiglu(const float* gate, const float* up, int64_t n, float* out) {
-  pool_.parallel_for(n, [&](int64_t b, int64_t e) {
+  maybe_parallel_for(n, n * 4, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const float g = gate[i];
       out[i] = g / (1.0f + std::exp(-g)) * up[i];

@@ -35,6 +35,7 @@ class CpuBackend final : public Backend {
                 float* out) override;
   void matmul(const WeightHandle& w, const float* x, int32_t n, float* y,
               const WeightHandle* bias) override;
+  void matmul_multi(std::span<const MatmulTarget> targets, const float* x, int32_t n) override;
   void rope(float* x, int32_t n, int32_t n_heads, const int32_t* positions,
             const RopeParams& p) override;
   void attention(const float* q, const float* k_cache, const float* v_cache,
@@ -47,8 +48,23 @@ class CpuBackend final : public Backend {
  private:
   ThreadPool pool_;
   bool exact_activations_ = false;
+  // Converts x [n, k] to `type` (the weights' vec_dot type) into `dst`; returns the row size.
+  size_t convert_activations(DType type, const float* x, int32_t n, int64_t k,
+                             std::vector<uint8_t>* dst);
+  // Runs a parallel region, or inline on the calling thread when the op is too small to gain
+  // from the team (a region costs a few µs; decode issues hundreds per token).
+  void maybe_parallel_for(int64_t n_rows, int64_t work,
+                          const std::function<void(int64_t, int64_t)>& fn);
+
   std::vector<uint8_t> xq_;                 // activations converted to the weights' vec_dot type
+  std::vector<uint8_t> xq2_;                // second conversion when fused weights differ in type
   std::vector<std::vector<float>> scratch_; // per-thread scratch (attention scores)
+  struct MatmulBlock {  // rows [r0, r1) of target `target`, input conversion `conv`
+    int32_t target;
+    int32_t conv;
+    int64_t r0, r1;
+  };
+  std::vector<MatmulBlock> blocks_;         // reused by matmul_multi
 };
 
 }  // namespace memlong

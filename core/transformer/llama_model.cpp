@@ -204,9 +204,8 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
   for (int32_t l = 0; l < c.n_layer; ++l) {
     const LlamaModel::Layer& L = model_->layers()[static_cast<size_t>(l)];
     b.rms_norm(x, L.attn_norm, c.rms_eps, n, d, xn);
-    b.matmul(L.wq, xn, n, q, &L.bq);
-    b.matmul(L.wk, xn, n, k, &L.bk);
-    b.matmul(L.wv, xn, n, v, &L.bv);
+    const Backend::MatmulTarget qkv[3] = {{&L.wq, q, &L.bq}, {&L.wk, k, &L.bk}, {&L.wv, v, &L.bv}};
+    b.matmul_multi(qkv, xn, n);
     b.rope(q, n, H, positions_.i32(), rope);
     b.rope(k, n, Hkv, positions_.i32(), rope);
     float* kc = k_cache_[static_cast<size_t>(l)].f32();
@@ -218,8 +217,8 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
     b.add(x, xn, static_cast<int64_t>(n) * d);
 
     b.rms_norm(x, L.ffn_norm, c.rms_eps, n, d, xn);
-    b.matmul(L.w_gate, xn, n, gate);
-    b.matmul(L.w_up, xn, n, up);
+    const Backend::MatmulTarget gate_up[2] = {{&L.w_gate, gate, nullptr}, {&L.w_up, up, nullptr}};
+    b.matmul_multi(gate_up, xn, n);
     b.swiglu(gate, up, static_cast<int64_t>(n) * c.n_ff, gate);
     b.matmul(L.w_down, gate, n, xn);
     b.add(x, xn, static_cast<int64_t>(n) * d);
