@@ -36,12 +36,13 @@ struct Engine {
   std::unique_ptr<LlamaModel> model;
 };
 
-// Loads `path` on a 2-thread CPU backend; reports failures through gtest.
-void load(const std::string& path, Engine* e) {
+// Loads `path` on a 2-thread CPU backend; reports failures through gtest. exact: f32 activations
+// (see CpuBackend), which isolates the graph from the 8-bit activation rounding.
+void load(const std::string& path, Engine* e, bool exact = false) {
   auto file = open_model(path);
   ASSERT_TRUE(file.is_ok()) << file.status().to_string();
   e->file = std::move(file).value();
-  e->backend = make_cpu_backend(2);
+  e->backend = make_cpu_backend(2, exact);
   ASSERT_NE(e->backend, nullptr);
   auto model = LlamaModel::create(*e->file, *e->backend);
   ASSERT_TRUE(model.is_ok()) << model.status().to_string();
@@ -179,6 +180,37 @@ TEST(LlamaReference, RealModelMatchesNumpyReference) {
   std::printf("[ info ] real model: max |logit diff| = %.4f, RMS %.4f over %d positions x 256 "
               "ids (%d positions with the top two within %.1f)\n",
               max_diff, rms, n_positions, n_near_ties, kArgmaxTieMargin);
+}
+
+// With f32 activations the engine runs the same arithmetic as the float64 reference up to float
+// rounding: every argmax must match and the logits agree to 1e-3 (measured: 1.1e-4 max).
+TEST(LlamaReference, RealModelExactActivationsMatchNumpyTightly) {
+  const std::string path = default_model_path();
+  ASSERT_TRUE(std::filesystem::exists(path)) << missing_model_hint(path);
+  Engine e;
+  ASSERT_NO_FATAL_FAILURE(load(path, &e, /*exact=*/true));
+  const json ref = read_json(std::string(MEMLONG_TEST_DATA_DIR) +
+                             "/model/smollm2_reference_logits.json");
+  const int64_t V = e.model->config().n_vocab;
+  double max_diff = 0;
+  for (const json& prompt : ref.at("prompts")) {
+    const auto tokens = prompt.at("tokens").get<std::vector<int32_t>>();
+    const auto ids = prompt.at("ids").get<std::vector<int32_t>>();
+    const std::vector<float> got = eval_all(*e.model, tokens);
+    ASSERT_EQ(got.size(), tokens.size() * static_cast<size_t>(V));
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      const json& pos = prompt.at("positions").at(t);
+      const float* row = got.data() + t * V;
+      EXPECT_EQ(std::max_element(row, row + V) - row, pos.at("argmax").get<int32_t>())
+          << "position " << t;
+      const auto& logits = pos.at("logits");
+      for (size_t k = 0; k < ids.size(); ++k) {
+        max_diff = std::max(max_diff, std::fabs(logits.at(k).get<double>() - row[ids[k]]));
+      }
+    }
+  }
+  EXPECT_LT(max_diff, 1e-3);
+  std::printf("[ info ] real model, exact activations: max |logit diff| = %.2e\n", max_diff);
 }
 
 }  // namespace
