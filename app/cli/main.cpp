@@ -5,7 +5,6 @@
 //   memlong tokenize [-m MODEL] TEXT     token ids and pieces
 // Errors go to stderr with a non-zero exit code; generated text goes to stdout.
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -42,8 +41,9 @@ struct ModelArgs {
 };
 
 void add_model_args(CLI::App* cmd, ModelArgs* a) {
-  cmd->add_option("-m,--model", a->model,
-                  "Model: a .gguf file or a Hugging Face folder (default: " + default_model_path() + ")");
+  cmd->add_option(
+      "-m,--model", a->model,
+      "Model: a .gguf file or a Hugging Face folder (default: " + default_model_path() + ")");
   cmd->add_option("-t,--threads", a->threads, "CPU threads (default: all cores)");
 }
 
@@ -59,12 +59,16 @@ struct SamplingArgs {
 };
 
 void add_sampling_args(CLI::App* cmd, SamplingArgs* a) {
-  cmd->add_option("-n,--max-tokens", a->max_tokens, "Most tokens to generate")->capture_default_str();
+  cmd->add_option("-n,--max-tokens", a->max_tokens, "Most tokens to generate")
+      ->capture_default_str();
   cmd->add_option("--temp", a->temp, "Temperature; 0 = greedy")->capture_default_str();
-  cmd->add_option("--top-k", a->top_k, "Keep the k most likely tokens; 0 = off")->capture_default_str();
+  cmd->add_option("--top-k", a->top_k, "Keep the k most likely tokens; 0 = off")
+      ->capture_default_str();
   cmd->add_option("--top-p", a->top_p, "Nucleus sampling mass; 1 = off")->capture_default_str();
-  cmd->add_option("--min-p", a->min_p, "Drop tokens below min-p x the best; 0 = off")->capture_default_str();
-  cmd->add_option("--repeat-penalty", a->repeat_penalty, "Repetition penalty; 1 = off")->capture_default_str();
+  cmd->add_option("--min-p", a->min_p, "Drop tokens below min-p x the best; 0 = off")
+      ->capture_default_str();
+  cmd->add_option("--repeat-penalty", a->repeat_penalty, "Repetition penalty; 1 = off")
+      ->capture_default_str();
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
   cmd->add_option("-c,--ctx", a->ctx, "Context size in tokens")->capture_default_str();
 }
@@ -97,9 +101,8 @@ bool print_piece(std::string_view piece) {
 void print_stats(const GenerateResult& r) {
   std::fprintf(stderr,
                "\n[prompt: %d tokens, %.1f tok/s | generated: %zu tokens, %.1f tok/s | stop: %s]\n",
-               r.n_prompt_tokens,
-               r.prompt_ms > 0 ? 1000.0 * r.n_prompt_tokens / r.prompt_ms : 0.0, r.tokens.size(),
-               r.tokens_per_second(), stop_reason_name(r.stop_reason));
+               r.n_prompt_tokens, r.prompt_ms > 0 ? 1000.0 * r.n_prompt_tokens / r.prompt_ms : 0.0,
+               r.tokens.size(), r.tokens_per_second(), stop_reason_name(r.stop_reason));
 }
 
 int cmd_info(const std::string& path_arg) {
@@ -111,21 +114,23 @@ int cmd_info(const std::string& path_arg) {
   std::printf("file:          %s (%s)\n", f.path.c_str(), f.format.c_str());
   std::printf("name:          %s\n", c.name.c_str());
   std::printf("architecture:  %s\n", c.architecture.c_str());
-  std::printf("layers:        %d\nhidden:        %d\nffn:           %d\n", c.n_layer, c.n_embd, c.n_ff);
+  std::printf("layers:        %d\nhidden:        %d\nffn:           %d\n", c.n_layer, c.n_embd,
+              c.n_ff);
   std::printf("heads:         %d (kv %d, head dim %d)\n", c.n_head, c.n_head_kv, c.head_dim);
   std::printf("vocab:         %d\ncontext:       %d\n", c.n_vocab, c.n_ctx_train);
   std::printf("rope:          theta %g, %s layout\n", c.rope_theta,
               c.rope_layout == RopeLayout::kInterleaved ? "interleaved" : "rotate-half");
-  std::printf("rms eps:       %g\ntied output:   %s\n", c.rms_eps, c.tied_embeddings ? "yes" : "no");
+  std::printf("rms eps:       %g\ntied output:   %s\n", c.rms_eps,
+              c.tied_embeddings ? "yes" : "no");
   auto tok = f.make_tokenizer();
   if (tok.is_ok()) {
     const Tokenizer& t = **tok;
     std::printf("tokenizer:     %s, %d tokens, bos %d, eos %d\n", std::string(t.kind()).c_str(),
                 t.n_vocab(), t.bos_id(), t.eos_id());
     const ChatTemplate ct = detect_chat_template(f.chat_template, c.architecture, &t);
-    std::printf("chat template: %s%s%s\n", std::string(chat_family_name(ct.family)).c_str(),
-                ct.default_system.empty() ? "" : ", default system prompt: ",
-                ct.default_system.c_str());
+    std::printf(
+        "chat template: %s%s%s\n", std::string(chat_family_name(ct.family)).c_str(),
+        ct.default_system.empty() ? "" : ", default system prompt: ", ct.default_system.c_str());
   } else {
     std::printf("tokenizer:     error: %s\n", tok.status().to_string().c_str());
   }
@@ -182,8 +187,10 @@ int cmd_chat(const ModelArgs& ma, const SamplingArgs& sa, const std::string& sys
   auto ctx = e.new_context(sa.ctx);
   if (!ctx.is_ok()) return fail(ctx.status());
   ChatSession chat(**ctx, e.tokenizer(), e.chat_template(), system);
-  std::fprintf(stderr, "memlong chat with %s on %s. /clear starts over, /exit or Ctrl-D quits, "
-               "Ctrl-C stops an answer.\n", e.file().config.name.c_str(), e.backend().description().c_str());
+  std::fprintf(stderr,
+               "memlong chat with %s on %s. /clear starts over, /exit or Ctrl-D quits, "
+               "Ctrl-C stops an answer.\n",
+               e.file().config.name.c_str(), e.backend().description().c_str());
   std::string line;
   for (;;) {
     std::fprintf(stderr, "> ");
@@ -236,7 +243,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string info_model;
-  auto* info = app.add_subcommand("info", "Show a model's architecture, tensors, tokenizer and chat template");
+  auto* info = app.add_subcommand(
+      "info", "Show a model's architecture, tensors, tokenizer and chat template");
   info->add_option("model", info_model, "Model file or folder (default: the embedded default)");
 
   ModelArgs gen_model;
@@ -273,7 +281,8 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_sigint);
 
   if (*info) return cmd_info(info_model);
-  if (*gen) return cmd_generate(gen_model, gen_sampling, gen_prompt, gen_raw, gen_system, gen_quiet);
+  if (*gen)
+    return cmd_generate(gen_model, gen_sampling, gen_prompt, gen_raw, gen_system, gen_quiet);
   if (*chat) return cmd_chat(chat_model, chat_sampling, chat_system);
   if (*tok) return cmd_tokenize(tok_model, tok_text, tok_ids, tok_special);
   return 0;

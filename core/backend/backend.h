@@ -61,9 +61,9 @@ struct WeightHandle {
 // How RoPE rotates a head (see core/model/llama_config.h, MEMLONG.md §10.1).
 struct RopeParams {
   int32_t head_dim = 0;
-  int32_t n_rot = 0;           // rotated dims (== head_dim for LLaMA)
+  int32_t n_rot = 0;  // rotated dims (== head_dim for LLaMA)
   float theta = 10000.0f;
-  bool interleaved = true;     // pairs (2i, 2i+1); false: (i, i + n_rot/2)
+  bool interleaved = true;          // pairs (2i, 2i+1); false: (i, i + n_rot/2)
   const float* inv_freq = nullptr;  // optional per-pair frequencies (device memory) for scaled RoPE
 };
 
@@ -72,17 +72,17 @@ struct AttentionParams {
   int32_t n_head_kv = 0;
   int32_t head_dim = 0;
   float scale = 1.0f;
-  int32_t n_query = 0;    // query rows in this call
-  int32_t q_pos0 = 0;     // cache position of the first query; query i sees keys [0, q_pos0 + i]
-  int32_t n_kv = 0;       // cached keys visible to the last query (q_pos0 + n_query)
+  int32_t n_query = 0;  // query rows in this call
+  int32_t q_pos0 = 0;   // cache position of the first query; query i sees keys [0, q_pos0 + i]
+  int32_t n_kv = 0;     // cached keys visible to the last query (q_pos0 + n_query)
 };
 
 class Backend {
  public:
   virtual ~Backend() = default;
 
-  virtual std::string name() const = 0;        // "cpu", "cuda:0 (NVIDIA H200)"
-  virtual std::string description() const = 0; // threads, SIMD path, device memory
+  virtual std::string name() const = 0;         // "cpu", "cuda:0 (NVIDIA H200)"
+  virtual std::string description() const = 0;  // threads, SIMD path, device memory
 
   // Memory
   virtual Result<DeviceBuffer> alloc(size_t size_bytes) = 0;
@@ -99,8 +99,8 @@ class Backend {
   // out[i, :] = dequantized row ids[i] of table. ids: device int32 [n].
   virtual void get_rows(const WeightHandle& table, const int32_t* ids, int32_t n, float* out) = 0;
   // out[i, :] = x[i, :] / sqrt(mean(x[i, :]^2) + eps) * w. x, out: [n, dim]; may alias.
-  virtual void rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n,
-                        int32_t dim, float* out) = 0;
+  virtual void rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n, int32_t dim,
+                        float* out) = 0;
   // y[n, n_out] = x[n, n_in] * W^T (+ bias[n_out] when bias is valid).
   virtual void matmul(const WeightHandle& w, const float* x, int32_t n, float* y,
                       const WeightHandle* bias = nullptr) = 0;

@@ -17,8 +17,8 @@ namespace memlong {
 namespace {
 
 // Inner loops on f32 vectors, compiled for AVX2/FMA and plain x86-64; the loader picks one.
-__attribute__((target_clones("avx2,fma", "default"))) float dot_f32(const float* a,
-                                                                    const float* b, int n) {
+__attribute__((target_clones("avx2,fma", "default"))) float dot_f32(const float* a, const float* b,
+                                                                    int n) {
   float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   int i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -40,7 +40,9 @@ __attribute__((target_clones("avx2,fma", "default"))) void scale_f32(float* y, f
   for (int i = 0; i < n; ++i) y[i] *= a;
 }
 
-size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
+size_t round_up(size_t x, size_t a) {
+  return (x + a - 1) / a * a;
+}
 
 void add_bias(float* y, int32_t n, int64_t n_out, const WeightHandle* bias) {
   if (bias == nullptr || !bias->is_valid()) return;
@@ -81,7 +83,9 @@ Status CpuBackend::copy_to_host(void* host_dst, const void* src, size_t n_bytes)
   return Status::ok();
 }
 
-void CpuBackend::copy(void* dst, const void* src, size_t n_bytes) { std::memmove(dst, src, n_bytes); }
+void CpuBackend::copy(void* dst, const void* src, size_t n_bytes) {
+  std::memmove(dst, src, n_bytes);
+}
 
 Result<WeightHandle> CpuBackend::upload_weight(const TensorView& t) {
   if (t.n_dims > 2) {
@@ -94,7 +98,8 @@ Result<WeightHandle> CpuBackend::upload_weight(const TensorView& t) {
   if (t.n_dims == 1 && t.dtype != DType::kF32) {
     // Norm weights and biases are read by plain loops: convert F16/BF16 to F32 once.
     if (t.dtype != DType::kF16 && t.dtype != DType::kBF16) {
-      return unsupported("1-D tensor '" + t.name + "' has type " + std::string(dtype_name(t.dtype)));
+      return unsupported("1-D tensor '" + t.name + "' has type " +
+                         std::string(dtype_name(t.dtype)));
     }
     MEMLONG_ASSIGN_OR_RETURN(DeviceBuffer buf, alloc(static_cast<size_t>(w.n_in) * 4));
     const auto* src = static_cast<const uint16_t*>(t.data);
@@ -123,15 +128,15 @@ void CpuBackend::get_rows(const WeightHandle& table, const int32_t* ids, int32_t
   const int64_t d = table.n_in;
   maybe_parallel_for(n, n * d, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      const auto* row = static_cast<const uint8_t*>(table.data) +
-                        static_cast<size_t>(ids[i]) * table.row_bytes;
+      const auto* row =
+          static_cast<const uint8_t*>(table.data) + static_cast<size_t>(ids[i]) * table.row_bytes;
       quant::dequantize_row(table.dtype, row, out + i * d, d);
     }
   });
 }
 
-void CpuBackend::rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n,
-                          int32_t dim, float* out) {
+void CpuBackend::rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n, int32_t dim,
+                          float* out) {
   const auto* wt = static_cast<const float*>(w.data);
   maybe_parallel_for(n, static_cast<int64_t>(n) * dim, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
@@ -239,7 +244,8 @@ void CpuBackend::matmul_multi(std::span<const MatmulTarget> targets, const float
   for (size_t ti = 0; ti < targets.size(); ++ti) {
     const int32_t ci = converted_for(targets[ti].w->dtype);
     for (int64_t r0 = 0; r0 < targets[ti].w->n_out; r0 += block) {
-      blocks.push_back({static_cast<int32_t>(ti), ci, r0, std::min(targets[ti].w->n_out, r0 + block)});
+      blocks.push_back(
+          {static_cast<int32_t>(ti), ci, r0, std::min(targets[ti].w->n_out, r0 + block)});
     }
   }
   std::atomic<size_t> next{0};

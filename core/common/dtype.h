@@ -35,9 +35,9 @@ enum class DType : uint32_t {
 };
 
 struct DTypeTraits {
-  std::string_view name;   // "Q4_1"
-  int64_t block_elems;     // elements per block (1 for plain types)
-  int64_t block_bytes;     // bytes per block
+  std::string_view name;  // "Q4_1"
+  int64_t block_elems;    // elements per block (1 for plain types)
+  int64_t block_bytes;    // bytes per block
   bool is_quantized;
 };
 
@@ -45,7 +45,9 @@ struct DTypeTraits {
 std::optional<DTypeTraits> dtype_traits(uint32_t id);
 // Same for a DType value that is known to be valid (asserts otherwise).
 const DTypeTraits& traits(DType t);
-inline std::string_view dtype_name(DType t) { return traits(t).name; }
+inline std::string_view dtype_name(DType t) {
+  return traits(t).name;
+}
 
 // Bytes taken by `n_elems` elements of `t`; n_elems must be a multiple of the block size.
 // Returns nullopt on overflow or a partial block.

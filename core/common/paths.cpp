@@ -13,7 +13,9 @@ std::string default_models_dir() {
   return std::string(home != nullptr ? home : ".") + "/.local/share/memlong/models";
 }
 
-std::string default_model_path() { return default_models_dir() + "/" + kDefaultModelFile; }
+std::string default_model_path() {
+  return default_models_dir() + "/" + kDefaultModelFile;
+}
 
 std::string missing_model_hint(const std::string& path) {
   return "model file " + path +

@@ -4,15 +4,24 @@ namespace memlong {
 
 const char* status_code_name(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "Invalid argument";
-    case StatusCode::kNotFound: return "Not found";
-    case StatusCode::kCorrupt: return "Corrupt";
-    case StatusCode::kUnsupported: return "Unsupported";
-    case StatusCode::kIoError: return "I/O error";
-    case StatusCode::kOutOfMemory: return "Out of memory";
-    case StatusCode::kCancelled: return "Cancelled";
-    case StatusCode::kInternal: return "Internal error";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "Invalid argument";
+    case StatusCode::kNotFound:
+      return "Not found";
+    case StatusCode::kCorrupt:
+      return "Corrupt";
+    case StatusCode::kUnsupported:
+      return "Unsupported";
+    case StatusCode::kIoError:
+      return "I/O error";
+    case StatusCode::kOutOfMemory:
+      return "Out of memory";
+    case StatusCode::kCancelled:
+      return "Cancelled";
+    case StatusCode::kInternal:
+      return "Internal error";
   }
   return "Unknown";
 }

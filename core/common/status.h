@@ -50,22 +50,39 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status invalid_argument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
-inline Status not_found(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status corrupt(std::string m) { return {StatusCode::kCorrupt, std::move(m)}; }
-inline Status unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
-inline Status io_error(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
-inline Status out_of_memory(std::string m) { return {StatusCode::kOutOfMemory, std::move(m)}; }
-inline Status cancelled(std::string m = "cancelled") { return {StatusCode::kCancelled, std::move(m)}; }
-inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status invalid_argument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+inline Status not_found(std::string m) {
+  return {StatusCode::kNotFound, std::move(m)};
+}
+inline Status corrupt(std::string m) {
+  return {StatusCode::kCorrupt, std::move(m)};
+}
+inline Status unsupported(std::string m) {
+  return {StatusCode::kUnsupported, std::move(m)};
+}
+inline Status io_error(std::string m) {
+  return {StatusCode::kIoError, std::move(m)};
+}
+inline Status out_of_memory(std::string m) {
+  return {StatusCode::kOutOfMemory, std::move(m)};
+}
+inline Status cancelled(std::string m = "cancelled") {
+  return {StatusCode::kCancelled, std::move(m)};
+}
+inline Status internal_error(std::string m) {
+  return {StatusCode::kInternal, std::move(m)};
+}
 
 // Result<T>: a T or a non-OK Status. Shaped like std::expected.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
-    if (std::get<Status>(v_).is_ok()) v_ = Status(StatusCode::kInternal, "Result built from OK status");
+    if (std::get<Status>(v_).is_ok())
+      v_ = Status(StatusCode::kInternal, "Result built from OK status");
   }
 
   bool is_ok() const { return std::holds_alternative<T>(v_); }
@@ -89,28 +106,27 @@ class [[nodiscard]] Result {
 }  // namespace memlong
 
 // Return early with the status when `expr` (a Status) is not OK.
-#define MEMLONG_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    ::memlong::Status memlong_status_ = (expr);    \
+#define MEMLONG_RETURN_IF_ERROR(expr)                     \
+  do {                                                    \
+    ::memlong::Status memlong_status_ = (expr);           \
     if (!memlong_status_.is_ok()) return memlong_status_; \
   } while (0)
 
 #define MEMLONG_CONCAT_INNER_(a, b) a##b
 #define MEMLONG_CONCAT_(a, b) MEMLONG_CONCAT_INNER_(a, b)
 // `MEMLONG_ASSIGN_OR_RETURN(auto x, f());` declares x from a Result or returns its status.
-#define MEMLONG_ASSIGN_OR_RETURN(lhs, rexpr)                                   \
-  auto MEMLONG_CONCAT_(memlong_result_, __LINE__) = (rexpr);                   \
-  if (!MEMLONG_CONCAT_(memlong_result_, __LINE__).is_ok())                     \
-    return MEMLONG_CONCAT_(memlong_result_, __LINE__).status();                \
+#define MEMLONG_ASSIGN_OR_RETURN(lhs, rexpr)                    \
+  auto MEMLONG_CONCAT_(memlong_result_, __LINE__) = (rexpr);    \
+  if (!MEMLONG_CONCAT_(memlong_result_, __LINE__).is_ok())      \
+    return MEMLONG_CONCAT_(memlong_result_, __LINE__).status(); \
   lhs = std::move(MEMLONG_CONCAT_(memlong_result_, __LINE__)).value()
 
 // A broken precondition is a programmer's error. On in every build (the checks are cheap and
 // guard memory safety); the message names the file and line.
-#define MEMLONG_ASSERT(cond)                                                          \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      std::fprintf(stderr, "memlong: assertion failed: %s (%s:%d)\n", #cond, __FILE__, \
-                   __LINE__);                                                         \
-      std::abort();                                                                   \
-    }                                                                                 \
+#define MEMLONG_ASSERT(cond)                                                                      \
+  do {                                                                                            \
+    if (!(cond)) {                                                                                \
+      std::fprintf(stderr, "memlong: assertion failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                               \
+    }                                                                                             \
   } while (0)

@@ -12,7 +12,8 @@ Result<std::unique_ptr<Engine>> Engine::load(const EngineOptions& options) {
   if (is_default) path = default_model_path();
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    return not_found(is_default ? missing_model_hint(path) : "no such model file or folder: " + path);
+    return not_found(is_default ? missing_model_hint(path)
+                                : "no such model file or folder: " + path);
   }
   auto e = std::unique_ptr<Engine>(new Engine());
   MEMLONG_ASSIGN_OR_RETURN(e->file_, open_model(path));
@@ -28,7 +29,8 @@ Result<std::unique_ptr<Engine>> Engine::load(const EngineOptions& options) {
   return e;
 }
 
-Result<std::unique_ptr<InferenceContext>> Engine::new_context(int32_t n_ctx, int32_t max_batch) const {
+Result<std::unique_ptr<InferenceContext>> Engine::new_context(int32_t n_ctx,
+                                                              int32_t max_batch) const {
   return InferenceContext::create(*model_, n_ctx, max_batch);
 }
 

@@ -34,7 +34,8 @@ class Engine {
   const ChatTemplate& chat_template() const { return chat_template_; }
 
   // A fresh KV cache of n_ctx tokens (<= 0: the model's native context).
-  Result<std::unique_ptr<InferenceContext>> new_context(int32_t n_ctx, int32_t max_batch = 512) const;
+  Result<std::unique_ptr<InferenceContext>> new_context(int32_t n_ctx,
+                                                        int32_t max_batch = 512) const;
 
  private:
   Engine() = default;

@@ -52,14 +52,14 @@ Result<GenerateResult> ChatSession::send(const std::string& user_text,
 
   GenerateOptions opts = options;
   for (const std::string& s : tmpl_.stop_strings) {
-    if (std::find(opts.stop_strings.begin(), opts.stop_strings.end(), s) == opts.stop_strings.end()) {
+    if (std::find(opts.stop_strings.begin(), opts.stop_strings.end(), s) ==
+        opts.stop_strings.end()) {
       opts.stop_strings.push_back(s);
     }
   }
   std::vector<int32_t> history = cached_;
-  auto r = generate(ctx_, tokenizer_,
-                    std::span<const int32_t>(tokens).subspan(common), opts, on_text, cancel,
-                    &history);
+  auto r = generate(ctx_, tokenizer_, std::span<const int32_t>(tokens).subspan(common), opts,
+                    on_text, cancel, &history);
   if (!r.is_ok()) {
     messages_.pop_back();
     ctx_.reset();

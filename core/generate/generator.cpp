@@ -30,12 +30,18 @@ size_t stop_holdback(std::string_view text, const std::vector<std::string>& stop
 
 const char* stop_reason_name(StopReason r) {
   switch (r) {
-    case StopReason::kEndOfGeneration: return "end of generation";
-    case StopReason::kStopString: return "stop string";
-    case StopReason::kMaxTokens: return "token limit";
-    case StopReason::kContextFull: return "context full";
-    case StopReason::kCancelled: return "cancelled";
-    case StopReason::kCallback: return "stopped by caller";
+    case StopReason::kEndOfGeneration:
+      return "end of generation";
+    case StopReason::kStopString:
+      return "stop string";
+    case StopReason::kMaxTokens:
+      return "token limit";
+    case StopReason::kContextFull:
+      return "context full";
+    case StopReason::kCancelled:
+      return "cancelled";
+    case StopReason::kCallback:
+      return "stopped by caller";
   }
   return "?";
 }
@@ -47,9 +53,12 @@ size_t complete_utf8_prefix(std::string_view bytes) {
     const auto c = static_cast<unsigned char>(bytes[n - back]);
     if ((c & 0xc0) == 0x80) continue;  // continuation byte: keep looking for the lead
     size_t need = 1;
-    if ((c & 0xe0) == 0xc0) need = 2;
-    else if ((c & 0xf0) == 0xe0) need = 3;
-    else if ((c & 0xf8) == 0xf0) need = 4;
+    if ((c & 0xe0) == 0xc0)
+      need = 2;
+    else if ((c & 0xf0) == 0xe0)
+      need = 3;
+    else if ((c & 0xf8) == 0xf0)
+      need = 4;
     return need > back ? n - back : n;
   }
   return n;
@@ -77,7 +86,7 @@ Result<GenerateResult> generate(InferenceContext& ctx, const Tokenizer& tokenize
   result.n_prompt_tokens = static_cast<int32_t>(prompt.size());
   hist.insert(hist.end(), prompt.begin(), prompt.end());
 
-  std::string pending;    // decoded bytes not yet handed to the callback
+  std::string pending;  // decoded bytes not yet handed to the callback
   const auto t_gen = Clock::now();
   auto flush = [&](size_t n_bytes) -> bool {
     if (n_bytes == 0) return true;
@@ -119,7 +128,8 @@ Result<GenerateResult> generate(InferenceContext& ctx, const Tokenizer& tokenize
       break;
     }
     const size_t whole = complete_utf8_prefix(pending);
-    const size_t hold = stop_holdback(std::string_view(pending).substr(0, whole), options.stop_strings);
+    const size_t hold =
+        stop_holdback(std::string_view(pending).substr(0, whole), options.stop_strings);
     if (!flush(whole - hold)) {
       result.stop_reason = StopReason::kCallback;
       break;

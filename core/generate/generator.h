@@ -23,7 +23,14 @@
 
 namespace memlong {
 
-enum class StopReason { kEndOfGeneration, kStopString, kMaxTokens, kContextFull, kCancelled, kCallback };
+enum class StopReason {
+  kEndOfGeneration,
+  kStopString,
+  kMaxTokens,
+  kContextFull,
+  kCancelled,
+  kCallback
+};
 const char* stop_reason_name(StopReason r);
 
 struct GenerateOptions {
@@ -34,11 +41,11 @@ struct GenerateOptions {
 
 struct GenerateResult {
   std::string text;
-  std::vector<int32_t> tokens;   // generated ids (the stop token excluded)
-  int32_t n_prompt_tokens = 0;   // tokens evaluated for the prompt in this call
+  std::vector<int32_t> tokens;  // generated ids (the stop token excluded)
+  int32_t n_prompt_tokens = 0;  // tokens evaluated for the prompt in this call
   StopReason stop_reason = StopReason::kMaxTokens;
-  double prompt_ms = 0.0;        // prompt evaluation time
-  double generate_ms = 0.0;      // time for the generated tokens
+  double prompt_ms = 0.0;    // prompt evaluation time
+  double generate_ms = 0.0;  // time for the generated tokens
   double tokens_per_second() const {
     return generate_ms > 0 ? 1000.0 * static_cast<double>(tokens.size()) / generate_ms : 0.0;
   }

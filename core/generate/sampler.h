@@ -12,12 +12,12 @@
 namespace memlong {
 
 struct SamplingParams {
-  float temperature = 0.0f;        // <= 0: greedy
-  int32_t top_k = 40;              // <= 0: off
-  float top_p = 0.95f;             // >= 1: off
-  float min_p = 0.05f;             // <= 0: off; keep tokens with p >= min_p * p_max
-  float repetition_penalty = 1.0f; // 1: off; CTRL-style: logit / rp if > 0 else logit * rp
-  int32_t repetition_last_n = 64;  // how many recent tokens the penalty looks at
+  float temperature = 0.0f;         // <= 0: greedy
+  int32_t top_k = 40;               // <= 0: off
+  float top_p = 0.95f;              // >= 1: off
+  float min_p = 0.05f;              // <= 0: off; keep tokens with p >= min_p * p_max
+  float repetition_penalty = 1.0f;  // 1: off; CTRL-style: logit / rp if > 0 else logit * rp
+  int32_t repetition_last_n = 64;   // how many recent tokens the penalty looks at
   uint64_t seed = 0;
 };
 

@@ -61,8 +61,8 @@ Status read_token_id(const GgufFile& f, const std::string& key, int32_t* out) {
 Status read_llama3_rope_freqs(const GgufFile& f, const GgufTensorInfo& t, LlamaConfig* c) {
   const int64_t n_pairs = c->head_dim / 2;
   if (t.dtype != DType::kF32 || t.n_dims != 1 || t.ne[0] != n_pairs) {
-    return unsupported(f.origin() + ": rope_freqs.weight must be F32 [" +
-                       std::to_string(n_pairs) + "]");
+    return unsupported(f.origin() + ": rope_freqs.weight must be F32 [" + std::to_string(n_pairs) +
+                       "]");
   }
   std::vector<float> got(static_cast<size_t>(n_pairs));
   std::memcpy(got.data(), t.data, got.size() * sizeof(float));
@@ -71,8 +71,8 @@ Status read_llama3_rope_freqs(const GgufFile& f, const GgufTensorInfo& t, LlamaC
   const double low = 1.0, high = 4.0, orig = 8192.0;
   const double low_wavelen = orig / low, high_wavelen = orig / high;
   for (int64_t i = 0; i < n_pairs; ++i) {
-    const double freq = std::pow(static_cast<double>(c->rope_theta),
-                                 -2.0 * static_cast<double>(i) / c->head_dim);
+    const double freq =
+        std::pow(static_cast<double>(c->rope_theta), -2.0 * static_cast<double>(i) / c->head_dim);
     const double wavelen = 2.0 * std::numbers::pi / freq;
     double want;
     if (wavelen < high_wavelen) {
@@ -84,8 +84,9 @@ Status read_llama3_rope_freqs(const GgufFile& f, const GgufTensorInfo& t, LlamaC
       want = 1.0 / ((1.0 - smooth) / factor + smooth);
     }
     if (std::fabs(want - got[static_cast<size_t>(i)]) > 1e-3 * want) {
-      return unsupported(f.origin() + ": rope_freqs.weight does not match Llama 3.1 rope scaling "
-                                      "(low 1, high 4, original context 8192)");
+      return unsupported(f.origin() +
+                         ": rope_freqs.weight does not match Llama 3.1 rope scaling "
+                         "(low 1, high 4, original context 8192)");
     }
   }
   c->rope_scaling = RopeScaling::kLlama3;
@@ -223,7 +224,8 @@ Result<std::unique_ptr<ModelFile>> open_gguf_model(const std::string& path) {
     if (c.rope_scale_factor != 1.0f) c.rope_scaling = RopeScaling::kLinear;
   }
   int32_t orig_ctx = 0;
-  MEMLONG_RETURN_IF_ERROR(read_i32(*f, a + "rope.scaling.original_context_length", false, &orig_ctx));
+  MEMLONG_RETURN_IF_ERROR(
+      read_i32(*f, a + "rope.scaling.original_context_length", false, &orig_ctx));
   if (orig_ctx > 0) c.rope_orig_ctx = orig_ctx;
   if (const GgufTensorInfo* rf = f->find_tensor("rope_freqs.weight")) {
     if (c.head_dim < 2 || c.head_dim > 4096) return corrupt(path + ": bad head size");

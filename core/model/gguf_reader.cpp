@@ -114,44 +114,115 @@ class Cursor {
 // Minimum bytes one element of a type occupies in the file, for checking counts early.
 uint64_t min_elem_bytes(GgufType t) {
   switch (t) {
-    case GgufType::kU8: case GgufType::kI8: case GgufType::kBool: return 1;
-    case GgufType::kU16: case GgufType::kI16: return 2;
-    case GgufType::kU32: case GgufType::kI32: case GgufType::kF32: return 4;
-    case GgufType::kU64: case GgufType::kI64: case GgufType::kF64: return 8;
-    case GgufType::kString: return 8;   // the length prefix
-    case GgufType::kArray: return 12;   // type + count
+    case GgufType::kU8:
+    case GgufType::kI8:
+    case GgufType::kBool:
+      return 1;
+    case GgufType::kU16:
+    case GgufType::kI16:
+      return 2;
+    case GgufType::kU32:
+    case GgufType::kI32:
+    case GgufType::kF32:
+      return 4;
+    case GgufType::kU64:
+    case GgufType::kI64:
+    case GgufType::kF64:
+      return 8;
+    case GgufType::kString:
+      return 8;  // the length prefix
+    case GgufType::kArray:
+      return 12;  // type + count
   }
   return 1;
 }
 
-bool is_known_type(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kF64); }
+bool is_known_type(uint32_t t) {
+  return t <= static_cast<uint32_t>(GgufType::kF64);
+}
 
 Status read_value(Cursor& c, GgufType type, GgufValue* v, int depth);
 
 Status read_scalar(Cursor& c, GgufType type, GgufValue* v) {
   v->type = type;
   switch (type) {
-    case GgufType::kU8: { uint8_t x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "u8")); v->u = x; v->i = x; break; }
-    case GgufType::kI8: { int8_t x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "i8")); v->i = x; break; }
-    case GgufType::kU16: { uint16_t x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "u16")); v->u = x; v->i = x; break; }
-    case GgufType::kI16: { int16_t x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "i16")); v->i = x; break; }
-    case GgufType::kU32: { uint32_t x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "u32")); v->u = x; v->i = x; break; }
-    case GgufType::kI32: { int32_t x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "i32")); v->i = x; break; }
-    case GgufType::kU64: {
-      uint64_t x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "u64")); v->u = x;
-      v->i = x > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? -1 : static_cast<int64_t>(x);
+    case GgufType::kU8: {
+      uint8_t x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "u8"));
+      v->u = x;
+      v->i = x;
       break;
     }
-    case GgufType::kI64: { int64_t x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "i64")); v->i = x; break; }
-    case GgufType::kF32: { float x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "f32")); v->f = x; break; }
-    case GgufType::kF64: { double x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "f64")); v->f = x; break; }
-    case GgufType::kBool: {
-      uint8_t x; MEMLONG_RETURN_IF_ERROR(c.read(&x, "bool"));
-      if (x > 1) return c.fail("bool value " + std::to_string(x) + " is neither 0 nor 1");
-      v->i = x; break;
+    case GgufType::kI8: {
+      int8_t x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "i8"));
+      v->i = x;
+      break;
     }
-    case GgufType::kString: return c.read_string(&v->s, "string value");
-    case GgufType::kArray: return internal_error("read_scalar on array");
+    case GgufType::kU16: {
+      uint16_t x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "u16"));
+      v->u = x;
+      v->i = x;
+      break;
+    }
+    case GgufType::kI16: {
+      int16_t x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "i16"));
+      v->i = x;
+      break;
+    }
+    case GgufType::kU32: {
+      uint32_t x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "u32"));
+      v->u = x;
+      v->i = x;
+      break;
+    }
+    case GgufType::kI32: {
+      int32_t x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "i32"));
+      v->i = x;
+      break;
+    }
+    case GgufType::kU64: {
+      uint64_t x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "u64"));
+      v->u = x;
+      v->i = x > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+                 ? -1
+                 : static_cast<int64_t>(x);
+      break;
+    }
+    case GgufType::kI64: {
+      int64_t x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "i64"));
+      v->i = x;
+      break;
+    }
+    case GgufType::kF32: {
+      float x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "f32"));
+      v->f = x;
+      break;
+    }
+    case GgufType::kF64: {
+      double x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "f64"));
+      v->f = x;
+      break;
+    }
+    case GgufType::kBool: {
+      uint8_t x;
+      MEMLONG_RETURN_IF_ERROR(c.read(&x, "bool"));
+      if (x > 1) return c.fail("bool value " + std::to_string(x) + " is neither 0 nor 1");
+      v->i = x;
+      break;
+    }
+    case GgufType::kString:
+      return c.read_string(&v->s, "string value");
+    case GgufType::kArray:
+      return internal_error("read_scalar on array");
   }
   return Status::ok();
 }
@@ -173,7 +244,8 @@ Status read_value(Cursor& c, GgufType type, GgufValue* v, int depth) {
   uint64_t n = 0;
   MEMLONG_RETURN_IF_ERROR(c.read(&n, "array length"));
   if (n > kMaxArrayElems) return c.fail("array of " + std::to_string(n) + " elements is too long");
-  if (n > c.left() / min_elem_bytes(v->elem_type)) return c.fail("array runs past the end of the file");
+  if (n > c.left() / min_elem_bytes(v->elem_type))
+    return c.fail("array runs past the end of the file");
   v->n_elems = n;
   GgufValue elem;
   if (v->elem_type == GgufType::kString) {
@@ -210,36 +282,54 @@ Status read_value(Cursor& c, GgufType type, GgufValue* v, int depth) {
 
 std::string_view gguf_type_name(GgufType t) {
   switch (t) {
-    case GgufType::kU8: return "u8";
-    case GgufType::kI8: return "i8";
-    case GgufType::kU16: return "u16";
-    case GgufType::kI16: return "i16";
-    case GgufType::kU32: return "u32";
-    case GgufType::kI32: return "i32";
-    case GgufType::kF32: return "f32";
-    case GgufType::kBool: return "bool";
-    case GgufType::kString: return "string";
-    case GgufType::kArray: return "array";
-    case GgufType::kU64: return "u64";
-    case GgufType::kI64: return "i64";
-    case GgufType::kF64: return "f64";
+    case GgufType::kU8:
+      return "u8";
+    case GgufType::kI8:
+      return "i8";
+    case GgufType::kU16:
+      return "u16";
+    case GgufType::kI16:
+      return "i16";
+    case GgufType::kU32:
+      return "u32";
+    case GgufType::kI32:
+      return "i32";
+    case GgufType::kF32:
+      return "f32";
+    case GgufType::kBool:
+      return "bool";
+    case GgufType::kString:
+      return "string";
+    case GgufType::kArray:
+      return "array";
+    case GgufType::kU64:
+      return "u64";
+    case GgufType::kI64:
+      return "i64";
+    case GgufType::kF64:
+      return "f64";
   }
   return "?";
 }
 
 std::string GgufValue::summary() const {
   switch (type) {
-    case GgufType::kString: return s.size() > 80 ? s.substr(0, 77) + "..." : s;
-    case GgufType::kBool: return i ? "true" : "false";
-    case GgufType::kF32: case GgufType::kF64: {
+    case GgufType::kString:
+      return s.size() > 80 ? s.substr(0, 77) + "..." : s;
+    case GgufType::kBool:
+      return i ? "true" : "false";
+    case GgufType::kF32:
+    case GgufType::kF64: {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%g", f);
       return buf;
     }
-    case GgufType::kU64: return std::to_string(u);
+    case GgufType::kU64:
+      return std::to_string(u);
     case GgufType::kArray:
       return "[" + std::to_string(n_elems) + " " + std::string(gguf_type_name(elem_type)) + "]";
-    default: return std::to_string(i);
+    default:
+      return std::to_string(i);
   }
 }
 
@@ -270,7 +360,8 @@ Status GgufFile::parse_impl(std::span<const uint8_t> bytes) {
   }
   MEMLONG_RETURN_IF_ERROR(c.seek(4));
   MEMLONG_RETURN_IF_ERROR(c.read(&version_, "version"));
-  if (version_ == 1) return unsupported(origin_ + ": GGUF version 1 is not supported (need 2 or 3)");
+  if (version_ == 1)
+    return unsupported(origin_ + ": GGUF version 1 is not supported (need 2 or 3)");
   if (version_ != 2 && version_ != 3) {
     return unsupported(origin_ + ": unknown GGUF version " + std::to_string(version_));
   }
@@ -314,7 +405,8 @@ Status GgufFile::parse_impl(std::span<const uint8_t> bytes) {
     uint32_t n_dims = 0;
     MEMLONG_RETURN_IF_ERROR(c.read(&n_dims, "tensor dimension count"));
     if (n_dims < 1 || n_dims > 4) {
-      return c.fail("tensor '" + ti.name + "' has " + std::to_string(n_dims) + " dimensions (1..4)");
+      return c.fail("tensor '" + ti.name + "' has " + std::to_string(n_dims) +
+                    " dimensions (1..4)");
     }
     ti.n_dims = static_cast<int>(n_dims);
     uint64_t n_elems = 1;
@@ -543,7 +635,8 @@ Status GgufWriter::write_file(const std::string& path) const {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return io_error("cannot create " + tmp);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out) return io_error("write failed: " + tmp + " (disk full?)");
   }

@@ -26,8 +26,19 @@
 namespace memlong {
 
 enum class GgufType : uint32_t {
-  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
-  kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
 };
 
 std::string_view gguf_type_name(GgufType t);
@@ -37,15 +48,15 @@ std::string_view gguf_type_name(GgufType t);
 struct GgufValue {
   GgufType type = GgufType::kU8;
   GgufType elem_type = GgufType::kU8;  // for arrays
-  int64_t i = 0;        // signed integers and bool
-  uint64_t u = 0;       // unsigned integers
-  double f = 0.0;       // floats
-  std::string s;        // strings
-  std::vector<int64_t> ints;        // integer/bool arrays (unsigned values that fit)
-  std::vector<double> floats;       // float arrays
-  std::vector<std::string> strings; // string arrays
-  std::vector<GgufValue> arrays;    // arrays of arrays
-  uint64_t n_elems = 0;             // array length
+  int64_t i = 0;                       // signed integers and bool
+  uint64_t u = 0;                      // unsigned integers
+  double f = 0.0;                      // floats
+  std::string s;                       // strings
+  std::vector<int64_t> ints;           // integer/bool arrays (unsigned values that fit)
+  std::vector<double> floats;          // float arrays
+  std::vector<std::string> strings;    // string arrays
+  std::vector<GgufValue> arrays;       // arrays of arrays
+  uint64_t n_elems = 0;                // array length
 
   // Short printable form ("[49152 strings]", "3", "llama").
   std::string summary() const;

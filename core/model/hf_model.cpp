@@ -9,10 +9,9 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 #include "core/common/half.h"
 #include "core/model/model_file.h"
@@ -56,7 +55,8 @@ class JsonFields {
     if (!has(key)) return required ? missing(key) : Status::ok();
     const json& v = j_[key];
     if (!v.is_number()) {
-      return corrupt(origin_ + ": '" + key + "' should be a number, found " + v.dump().substr(0, 40));
+      return corrupt(origin_ + ": '" + key + "' should be a number, found " +
+                     v.dump().substr(0, 40));
     }
     *out = v.get<float>();
     return Status::ok();
@@ -166,8 +166,9 @@ Status parse_config(const json& j, const std::string& origin, LlamaConfig* c) {
       MEMLONG_RETURN_IF_ERROR(
           r.get_i32("original_max_position_embeddings", &c->rope_orig_ctx, true));
     } else {
-      return unsupported(origin + ": rope_scaling type '" + type + "' is not supported (linear, "
-                                  "llama3)");
+      return unsupported(origin + ": rope_scaling type '" + type +
+                         "' is not supported (linear, "
+                         "llama3)");
     }
   }
   return c->validate().with_context(origin);
@@ -339,11 +340,13 @@ Result<std::unique_ptr<ModelFile>> open_hf_model(const std::string& folder) {
   const bool has_single = fs::exists(single_path, ec);
   if (!has_index && !has_single) {
     if (has_pickle) {
-      return unsupported(folder + ": pickled checkpoints are refused; convert to safetensors "
-                                  "(loading a pickle can run arbitrary code)");
+      return unsupported(folder +
+                         ": pickled checkpoints are refused; convert to safetensors "
+                         "(loading a pickle can run arbitrary code)");
     }
-    return not_found(folder + ": no model.safetensors or model.safetensors.index.json" +
-                     std::string(has_safetensors ? " (other .safetensors files are not read)" : ""));
+    return not_found(
+        folder + ": no model.safetensors or model.safetensors.index.json" +
+        std::string(has_safetensors ? " (other .safetensors files are not read)" : ""));
   }
 
   auto model = std::make_unique<ModelFile>();

@@ -2,10 +2,10 @@
 // are far above any model MemLong Desktop can run on a desktop (LLaMA-3 405B has 126 layers,
 // hidden 16384, 128 heads, ff 53248, vocab 128256; Gemma 3 has 262144 tokens) and exist so that a
 // hostile file cannot make us size buffers from absurd numbers.
+#include "core/model/llama_config.h"
+
 #include <cmath>
 #include <string>
-
-#include "core/model/llama_config.h"
 
 namespace memlong {
 namespace {
@@ -51,8 +51,7 @@ Status LlamaConfig::validate() const {
                    std::to_string(static_cast<int64_t>(n_head) * head_dim) + " is absurd");
   }
   if (!std::isfinite(rms_eps) || rms_eps <= 0.0f || rms_eps > 1e-1f) {
-    return corrupt("model config: rms_eps = " + std::to_string(rms_eps) +
-                   " is not in (0, 0.1]");
+    return corrupt("model config: rms_eps = " + std::to_string(rms_eps) + " is not in (0, 0.1]");
   }
   if (!std::isfinite(rope_theta) || rope_theta <= 1.0f || rope_theta > 1e9f) {
     return corrupt("model config: rope_theta = " + std::to_string(rope_theta) +
@@ -72,8 +71,8 @@ Status LlamaConfig::validate() const {
                      std::to_string(rope_low_freq_factor) + ") < high_freq_factor (" +
                      std::to_string(rope_high_freq_factor) + ")");
     }
-    MEMLONG_RETURN_IF_ERROR(check_range("rope original_max_position_embeddings", rope_orig_ctx, 1,
-                                        kMaxCtx));
+    MEMLONG_RETURN_IF_ERROR(
+        check_range("rope original_max_position_embeddings", rope_orig_ctx, 1, kMaxCtx));
   }
   if (architecture != "llama" && architecture != "qwen2") {
     return unsupported("model config: architecture '" + architecture +

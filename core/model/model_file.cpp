@@ -146,8 +146,9 @@ Result<std::unique_ptr<ModelFile>> open_model(const std::string& path) {
     std::string folder = std::filesystem::path(path).parent_path().string();
     return open_hf_model(folder.empty() ? "." : folder);
   }
-  return unsupported(path + ": unknown model format (expected a .gguf file or a Hugging Face "
-                            "folder with config.json and *.safetensors)");
+  return unsupported(path +
+                     ": unknown model format (expected a .gguf file or a Hugging Face "
+                     "folder with config.json and *.safetensors)");
 }
 
 }  // namespace memlong

@@ -36,15 +36,15 @@ struct TensorView {
 };
 
 struct ModelFile {
-  std::string path;         // the .gguf file or the Hugging Face folder
-  std::string format;       // "gguf" or "safetensors"
+  std::string path;    // the .gguf file or the Hugging Face folder
+  std::string format;  // "gguf" or "safetensors"
   LlamaConfig config;
-  VocabData vocab;          // empty model name when a tokenizer file is used instead (below)
+  VocabData vocab;  // empty model name when a tokenizer file is used instead (below)
   std::string tokenizer_model_path;  // SentencePiece tokenizer.model, when the source has one
   std::string chat_template;         // Jinja source, when the source has one
   std::map<std::string, std::string> metadata;  // printable key -> value summary, for `info`
   std::map<std::string, TensorView> tensors;
-  std::vector<MappedFile> maps;     // keep-alive for tensor bytes
+  std::vector<MappedFile> maps;             // keep-alive for tensor bytes
   std::vector<std::vector<uint8_t>> owned;  // converted tensors, if any (kept alive here)
 
   const TensorView* find(const std::string& name) const {

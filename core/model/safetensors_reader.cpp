@@ -6,10 +6,9 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
-
-#include <nlohmann/json.hpp>
 
 namespace memlong {
 namespace {
@@ -27,13 +26,13 @@ struct DtypeInfo {
 
 // Dtype names from the safetensors spec (safetensors/src/tensor.rs, enum Dtype).
 constexpr DtypeInfo kDtypes[] = {
-    {"F32", DType::kF32, 4, true},   {"F16", DType::kF16, 2, true},
-    {"BF16", DType::kBF16, 2, true}, {"F64", DType::kF64, 8, false},
-    {"I64", DType::kI64, 8, false},  {"I32", DType::kI32, 4, false},
-    {"I16", DType::kI16, 2, false},  {"I8", DType::kI8, 1, false},
-    {"U8", DType::kI8, 1, false},    {"U16", DType::kI16, 2, false},
-    {"U32", DType::kI32, 4, false},  {"U64", DType::kI64, 8, false},
-    {"BOOL", DType::kI8, 1, false},  {"F8_E4M3", DType::kI8, 1, false},
+    {"F32", DType::kF32, 4, true},     {"F16", DType::kF16, 2, true},
+    {"BF16", DType::kBF16, 2, true},   {"F64", DType::kF64, 8, false},
+    {"I64", DType::kI64, 8, false},    {"I32", DType::kI32, 4, false},
+    {"I16", DType::kI16, 2, false},    {"I8", DType::kI8, 1, false},
+    {"U8", DType::kI8, 1, false},      {"U16", DType::kI16, 2, false},
+    {"U32", DType::kI32, 4, false},    {"U64", DType::kI64, 8, false},
+    {"BOOL", DType::kI8, 1, false},    {"F8_E4M3", DType::kI8, 1, false},
     {"F8_E5M2", DType::kI8, 1, false},
 };
 
@@ -91,7 +90,8 @@ Status SafetensorsFile::parse_impl(std::span<const uint8_t> bytes) {
   }
   if (header_len > bytes.size() - 8) {
     return corrupt(o + ": header length " + std::to_string(header_len) + " runs past the end of " +
-                   "the file (" + std::to_string(bytes.size()) + " bytes); the file may be truncated");
+                   "the file (" + std::to_string(bytes.size()) +
+                   " bytes); the file may be truncated");
   }
   if (header_len < 2) return corrupt(o + ": header of " + std::to_string(header_len) + " bytes");
   const char* hdr = reinterpret_cast<const char*>(bytes.data() + 8);
@@ -201,10 +201,9 @@ Status SafetensorsFile::parse_impl(std::span<const uint8_t> bytes) {
   std::vector<const SafetensorsTensor*> by_offset;
   by_offset.reserve(tensors_.size());
   for (const SafetensorsTensor& t : tensors_) by_offset.push_back(&t);
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](const SafetensorsTensor* a, const SafetensorsTensor* b) {
-              return a->offset < b->offset;
-            });
+  std::sort(
+      by_offset.begin(), by_offset.end(),
+      [](const SafetensorsTensor* a, const SafetensorsTensor* b) { return a->offset < b->offset; });
   for (size_t k = 1; k < by_offset.size(); ++k) {
     const SafetensorsTensor* prev = by_offset[k - 1];
     const SafetensorsTensor* cur = by_offset[k];

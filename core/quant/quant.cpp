@@ -16,9 +16,12 @@ namespace {
 std::atomic<bool> g_force_scalar{false};
 std::atomic<bool> g_disable_vnni{false};
 
-bool use_avx2() { return !g_force_scalar.load(std::memory_order_relaxed) && detail::cpu_has_avx2(); }
+bool use_avx2() {
+  return !g_force_scalar.load(std::memory_order_relaxed) && detail::cpu_has_avx2();
+}
 bool use_vnni() {
-  return use_avx2() && !g_disable_vnni.load(std::memory_order_relaxed) && detail::cpu_has_avx512_vnni();
+  return use_avx2() && !g_disable_vnni.load(std::memory_order_relaxed) &&
+         detail::cpu_has_avx512_vnni();
 }
 
 template <typename B>
@@ -55,8 +58,16 @@ inline int q6_value(const BlockQ6_K& b, int i) {
 
 bool is_supported_weight_type(DType t) {
   switch (t) {
-    case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ4_0: case DType::kQ4_1:
-    case DType::kQ5_0: case DType::kQ5_1: case DType::kQ8_0: case DType::kQ4_K: case DType::kQ5_K:
+    case DType::kF32:
+    case DType::kF16:
+    case DType::kBF16:
+    case DType::kQ4_0:
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1:
+    case DType::kQ8_0:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
     case DType::kQ6_K:
       return true;
     default:
@@ -66,10 +77,19 @@ bool is_supported_weight_type(DType t) {
 
 DType vec_dot_type(DType t) {
   switch (t) {
-    case DType::kQ4_0: case DType::kQ5_0: case DType::kQ8_0: return DType::kQ8_0;
-    case DType::kQ4_1: case DType::kQ5_1: return DType::kQ8_1;
-    case DType::kQ4_K: case DType::kQ5_K: case DType::kQ6_K: return DType::kQ8_K;
-    default: return DType::kF32;
+    case DType::kQ4_0:
+    case DType::kQ5_0:
+    case DType::kQ8_0:
+      return DType::kQ8_0;
+    case DType::kQ4_1:
+    case DType::kQ5_1:
+      return DType::kQ8_1;
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K:
+      return DType::kQ8_K;
+    default:
+      return DType::kF32;
   }
 }
 
@@ -111,7 +131,8 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
         const auto& x = blocks<BlockQ5_0>(src)[b];
         const float d = f16_to_f32(x.d);
         const uint32_t qh = load_u32(x.qh);
-        for (int j = 0; j < 32; ++j) dst[b * 32 + j] = static_cast<float>(q5_value(x.qs, qh, j) - 16) * d;
+        for (int j = 0; j < 32; ++j)
+          dst[b * 32 + j] = static_cast<float>(q5_value(x.qs, qh, j) - 16) * d;
       }
       return;
     case DType::kQ5_1:
@@ -119,7 +140,8 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
         const auto& x = blocks<BlockQ5_1>(src)[b];
         const float d = f16_to_f32(x.d), m = f16_to_f32(x.m);
         const uint32_t qh = load_u32(x.qh);
-        for (int j = 0; j < 32; ++j) dst[b * 32 + j] = static_cast<float>(q5_value(x.qs, qh, j)) * d + m;
+        for (int j = 0; j < 32; ++j)
+          dst[b * 32 + j] = static_cast<float>(q5_value(x.qs, qh, j)) * d + m;
       }
       return;
     case DType::kQ8_0:
@@ -177,24 +199,33 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
 
 namespace detail {
 
-void disable_vnni_for_testing(bool disable) { g_disable_vnni.store(disable); }
+void disable_vnni_for_testing(bool disable) {
+  g_disable_vnni.store(disable);
+}
 
 float vec_dot_scalar(DType t, int64_t n, const void* w_row, const void* x_row) {
   const int64_t nb = n / traits(t).block_elems;
   float sum = 0.0f;
   switch (t) {
-    case DType::kF32: case DType::kF16: case DType::kBF16: {
+    case DType::kF32:
+    case DType::kF16:
+    case DType::kBF16: {
       const float* x = static_cast<const float*>(x_row);
       for (int64_t i = 0; i < n; ++i) {
         float w;
-        if (t == DType::kF32) w = static_cast<const float*>(w_row)[i];
-        else if (t == DType::kF16) w = f16_to_f32(static_cast<const uint16_t*>(w_row)[i]);
-        else w = bf16_to_f32(static_cast<const uint16_t*>(w_row)[i]);
+        if (t == DType::kF32)
+          w = static_cast<const float*>(w_row)[i];
+        else if (t == DType::kF16)
+          w = f16_to_f32(static_cast<const uint16_t*>(w_row)[i]);
+        else
+          w = bf16_to_f32(static_cast<const uint16_t*>(w_row)[i]);
         sum += w * x[i];
       }
       return sum;
     }
-    case DType::kQ4_0: case DType::kQ5_0: case DType::kQ8_0:
+    case DType::kQ4_0:
+    case DType::kQ5_0:
+    case DType::kQ8_0:
       for (int64_t b = 0; b < nb; ++b) {
         const auto& xb = blocks<BlockQ8_0>(x_row)[b];
         int sumi = 0;
@@ -218,7 +249,8 @@ float vec_dot_scalar(DType t, int64_t n, const void* w_row, const void* x_row) {
         sum += static_cast<float>(sumi) * f16_to_f32(dw) * f16_to_f32(xb.d);
       }
       return sum;
-    case DType::kQ4_1: case DType::kQ5_1:
+    case DType::kQ4_1:
+    case DType::kQ5_1:
       for (int64_t b = 0; b < nb; ++b) {
         const auto& xb = blocks<BlockQ8_1>(x_row)[b];
         int sumi = 0;
@@ -241,7 +273,8 @@ float vec_dot_scalar(DType t, int64_t n, const void* w_row, const void* x_row) {
                f16_to_f32(mw) * f16_to_f32(xb.s);
       }
       return sum;
-    case DType::kQ4_K: case DType::kQ5_K:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
       for (int64_t b = 0; b < nb; ++b) {
         const bool is_q5 = t == DType::kQ5_K;
         const uint8_t* base = static_cast<const uint8_t*>(w_row) + b * traits(t).block_bytes;
@@ -298,12 +331,11 @@ void matmul_rows(DType t, int64_t k, const void* w, size_t w_row_bytes, int64_t 
   MEMLONG_ASSERT(k % traits(t).block_elems == 0 && k % traits(vec_dot_type(t)).block_elems == 0);
   if (r_end <= r_begin || n_cols <= 0) return;
   if (use_vnni() && detail::matmul_rows_vnni(t, k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes,
-                                              n_cols, y, y_stride)) {
+                                             n_cols, y, y_stride)) {
     return;
   }
-  if (use_avx2() &&
-      detail::matmul_rows_avx2(t, k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y,
-                               y_stride)) {
+  if (use_avx2() && detail::matmul_rows_avx2(t, k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes,
+                                             n_cols, y, y_stride)) {
     return;
   }
   const auto* wb = static_cast<const uint8_t*>(w);
@@ -316,8 +348,12 @@ void matmul_rows(DType t, int64_t k, const void* w, size_t w_row_bytes, int64_t 
   }
 }
 
-const char* simd_path_name() { return use_vnni() ? "avx2+vnni" : use_avx2() ? "avx2" : "scalar"; }
+const char* simd_path_name() {
+  return use_vnni() ? "avx2+vnni" : use_avx2() ? "avx2" : "scalar";
+}
 
-void force_scalar_for_testing(bool force) { g_force_scalar.store(force); }
+void force_scalar_for_testing(bool force) {
+  g_force_scalar.store(force);
+}
 
 }  // namespace memlong::quant

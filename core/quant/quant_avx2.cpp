@@ -56,13 +56,15 @@ MEMLONG_AVX2 float dot_qk(int64_t n, const uint8_t* w, const BlockQ8_K* x) {
       uint8_t sc0, m0, sc1, m1;
       scale_min_k4(2 * j, base + 4, &sc0, &m0);
       scale_min_k4(2 * j + 1, base + 4, &sc1, &m1);
-      summ += m0 * (xb.bsums[4 * j] + xb.bsums[4 * j + 1]) + m1 * (xb.bsums[4 * j + 2] + xb.bsums[4 * j + 3]);
+      summ += m0 * (xb.bsums[4 * j] + xb.bsums[4 * j + 1]) +
+              m1 * (xb.bsums[4 * j + 2] + xb.bsums[4 * j + 3]);
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * j));
       __m256i lo = _mm256_and_si256(q, mask4);
       __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask4);
       if constexpr (kIsQ5) {
         lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(qh, one), 4));
-        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 1), one), 4));
+        hi = _mm256_or_si256(hi,
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 1), one), 4));
         qh = _mm256_srli_epi16(qh, 2);
       }
       const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs + 64 * j));
@@ -95,14 +97,18 @@ MEMLONG_AVX2 float dot_q6_k(int64_t n, const BlockQ6_K* w, const BlockQ8_K* x) {
       const __m256i lows[4] = {ql0, ql1, _mm256_srli_epi16(ql0, 4), _mm256_srli_epi16(ql1, 4)};
       for (int i = 0; i < 4; ++i) {
         const __m256i hi2 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * i), mask2);
-        const __m256i q = _mm256_or_si256(_mm256_and_si256(lows[i], mask4), _mm256_slli_epi16(hi2, 4));
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs + 128 * h + 32 * i));
+        const __m256i q =
+            _mm256_or_si256(_mm256_and_si256(lows[i], mask4), _mm256_slli_epi16(hi2, 4));
+        const __m256i xv =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs + 128 * h + 32 * i));
         const int g = 8 * h + 2 * i;
-        const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(wb.scales[g + 1]), _mm_set1_epi16(wb.scales[g]));
+        const __m256i scales =
+            _mm256_set_m128i(_mm_set1_epi16(wb.scales[g + 1]), _mm_set1_epi16(wb.scales[g]));
         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(q, xv), scales));
       }
     }
-    const __m256i total = _mm256_sub_epi32(sumi, _mm256_setr_epi32(32 * offset, 0, 0, 0, 0, 0, 0, 0));
+    const __m256i total =
+        _mm256_sub_epi32(sumi, _mm256_setr_epi32(32 * offset, 0, 0, 0, 0, 0, 0, 0));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * half(wb.d)), _mm256_cvtepi32_ps(total), acc);
   }
   return hsum(acc);
@@ -136,7 +142,8 @@ MEMLONG_AVX2 void matmul_each(Dot dot, const uint8_t* w, size_t w_row_bytes, int
                               int64_t r_end, const uint8_t* x, size_t x_row_bytes, int64_t n_cols,
                               float* y, int64_t y_stride) {
   for (int64_t r = r_begin; r < r_end; ++r) {
-    for (int64_t c = 0; c < n_cols; ++c) y[c * y_stride + r] = dot(w + r * w_row_bytes, x + c * x_row_bytes);
+    for (int64_t c = 0; c < n_cols; ++c)
+      y[c * y_stride + r] = dot(w + r * w_row_bytes, x + c * x_row_bytes);
   }
 }
 
@@ -159,22 +166,48 @@ MEMLONG_AVX2 bool matmul_rows_avx2(DType t, int64_t k, const void* wv, size_t w_
   const auto xk = [](const uint8_t* p) { return reinterpret_cast<const BlockQ8_K*>(p); };
   const auto xf = [](const uint8_t* p) { return reinterpret_cast<const float*>(p); };
   switch (t) {
-    case DType::kQ4_0: matmul_q32<Q4_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
-    case DType::kQ4_1: matmul_q32<Q4_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
-    case DType::kQ5_0: matmul_q32<Q5_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
-    case DType::kQ5_1: matmul_q32<Q5_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
-    case DType::kQ8_0: matmul_q32<Q8_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
-    case DType::kQ4_K: args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 { return dot_qk<false>(k, wr, xk(xr)); }); return true;
-    case DType::kQ5_K: args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 { return dot_qk<true>(k, wr, xk(xr)); }); return true;
+    case DType::kQ4_0:
+      matmul_q32<Q4_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+      return true;
+    case DType::kQ4_1:
+      matmul_q32<Q4_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+      return true;
+    case DType::kQ5_0:
+      matmul_q32<Q5_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+      return true;
+    case DType::kQ5_1:
+      matmul_q32<Q5_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+      return true;
+    case DType::kQ8_0:
+      matmul_q32<Q8_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+      return true;
+    case DType::kQ4_K:
+      args([&](const uint8_t* wr, const uint8_t* xr)
+               MEMLONG_AVX2 { return dot_qk<false>(k, wr, xk(xr)); });
+      return true;
+    case DType::kQ5_K:
+      args([&](const uint8_t* wr, const uint8_t* xr)
+               MEMLONG_AVX2 { return dot_qk<true>(k, wr, xk(xr)); });
+      return true;
     case DType::kQ6_K:
       args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 {
         return dot_q6_k(k, reinterpret_cast<const BlockQ6_K*>(wr), xk(xr));
       });
       return true;
-    case DType::kF32: args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 { return dot_float<DType::kF32>(k, wr, xf(xr)); }); return true;
-    case DType::kF16: args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 { return dot_float<DType::kF16>(k, wr, xf(xr)); }); return true;
-    case DType::kBF16: args([&](const uint8_t* wr, const uint8_t* xr) MEMLONG_AVX2 { return dot_float<DType::kBF16>(k, wr, xf(xr)); }); return true;
-    default: return false;
+    case DType::kF32:
+      args([&](const uint8_t* wr, const uint8_t* xr)
+               MEMLONG_AVX2 { return dot_float<DType::kF32>(k, wr, xf(xr)); });
+      return true;
+    case DType::kF16:
+      args([&](const uint8_t* wr, const uint8_t* xr)
+               MEMLONG_AVX2 { return dot_float<DType::kF16>(k, wr, xf(xr)); });
+      return true;
+    case DType::kBF16:
+      args([&](const uint8_t* wr, const uint8_t* xr)
+               MEMLONG_AVX2 { return dot_float<DType::kBF16>(k, wr, xf(xr)); });
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -183,7 +216,9 @@ MEMLONG_AVX2 bool matmul_rows_avx2(DType t, int64_t k, const void* wv, size_t w_
 #else  // not x86: scalar only
 
 namespace memlong::quant::detail {
-bool cpu_has_avx2() { return false; }
+bool cpu_has_avx2() {
+  return false;
+}
 bool matmul_rows_avx2(DType, int64_t, const void*, size_t, int64_t, int64_t, const void*, size_t,
                       int64_t, float*, int64_t) {
   return false;

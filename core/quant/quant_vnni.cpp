@@ -27,22 +27,35 @@ MEMLONG_TARGET inline __m256i dot_u8_i8(__m256i u, __m256i s) {
 
 bool cpu_has_avx512_vnni() {
   static const bool has = cpu_has_avx2() && __builtin_cpu_supports("avx512f") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+                          __builtin_cpu_supports("avx512vl") &&
+                          __builtin_cpu_supports("avx512vnni");
   return has;
 }
 
 MEMLONG_TARGET bool matmul_rows_vnni(DType t, int64_t k, const void* wv, size_t w_row_bytes,
                                      int64_t r_begin, int64_t r_end, const void* xv,
-                                     size_t x_row_bytes, int64_t n_cols, float* y, int64_t y_stride) {
+                                     size_t x_row_bytes, int64_t n_cols, float* y,
+                                     int64_t y_stride) {
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* x = static_cast<const uint8_t*>(xv);
   switch (t) {
-    case DType::kQ4_0: matmul_q32<Q4_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
-    case DType::kQ4_1: matmul_q32<Q4_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
-    case DType::kQ5_0: matmul_q32<Q5_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
-    case DType::kQ5_1: matmul_q32<Q5_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
-    case DType::kQ8_0: matmul_q32<Q8_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride); return true;
-    default: return false;
+    case DType::kQ4_0:
+      matmul_q32<Q4_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+      return true;
+    case DType::kQ4_1:
+      matmul_q32<Q4_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+      return true;
+    case DType::kQ5_0:
+      matmul_q32<Q5_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+      return true;
+    case DType::kQ5_1:
+      matmul_q32<Q5_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+      return true;
+    case DType::kQ8_0:
+      matmul_q32<Q8_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -51,7 +64,9 @@ MEMLONG_TARGET bool matmul_rows_vnni(DType t, int64_t k, const void* wv, size_t 
 #else
 
 namespace memlong::quant::detail {
-bool cpu_has_avx512_vnni() { return false; }
+bool cpu_has_avx512_vnni() {
+  return false;
+}
 bool matmul_rows_vnni(DType, int64_t, const void*, size_t, int64_t, int64_t, const void*, size_t,
                       int64_t, float*, int64_t) {
   return false;

@@ -14,7 +14,9 @@ namespace memlong::quant {
 namespace {
 
 // ggml's nearest_int: round half to even (the default FP rounding mode).
-inline int nearest_int(float v) { return static_cast<int>(std::nearbyint(v)); }
+inline int nearest_int(float v) {
+  return static_cast<int>(std::nearbyint(v));
+}
 
 inline float abs_max(const float* x, int n) {
   float amax = 0.0f;
@@ -54,7 +56,8 @@ void quantize_q8_k(const float* x, BlockQ8_K* y) {
     return;
   }
   const float iscale = -127.0f / max;
-  for (int j = 0; j < kQkK; ++j) y->qs[j] = static_cast<int8_t>(std::min(127, nearest_int(iscale * x[j])));
+  for (int j = 0; j < kQkK; ++j)
+    y->qs[j] = static_cast<int8_t>(std::min(127, nearest_int(iscale * x[j])));
   for (int g = 0; g < kQkK / 16; ++g) {
     int s = 0;
     for (int j = 0; j < 16; ++j) s += y->qs[16 * g + j];
@@ -77,7 +80,8 @@ float quantize_small(const float* x, int n_levels, bool is_symmetric, float* min
   const float mn = *std::min_element(x, x + kQk), mx = *std::max_element(x, x + kQk);
   const float d = (mx - mn) / static_cast<float>(n_levels - 1);
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  for (int j = 0; j < kQk; ++j) q[j] = std::clamp(static_cast<int>((x[j] - mn) * id + 0.5f), 0, n_levels - 1);
+  for (int j = 0; j < kQk; ++j)
+    q[j] = std::clamp(static_cast<int>((x[j] - mn) * id + 0.5f), 0, n_levels - 1);
   *min_out = mn;
   return d;
 }
@@ -128,7 +132,9 @@ void quantize_qk(const float* x, int n_levels, uint8_t* base, bool is_q5) {
     const float step = d_eff * static_cast<float>(sc);
     const int chunk = s / 2, shift = (s % 2) * 4;
     for (int l = 0; l < 32; ++l) {
-      const int q = step > 0 ? std::clamp(nearest_int((x[32 * s + l] + dmin_eff * m) / step), 0, n_levels - 1) : 0;
+      const int q =
+          step > 0 ? std::clamp(nearest_int((x[32 * s + l] + dmin_eff * m) / step), 0, n_levels - 1)
+                   : 0;
       qs[32 * chunk + l] |= static_cast<uint8_t>((q & 0xF) << shift);
       if (qh != nullptr) qh[l] |= static_cast<uint8_t>(((q >> 4) & 1) << s);
     }
@@ -165,8 +171,8 @@ void quantize_q6_k(const float* x, BlockQ6_K* y) {
     for (int l = 0; l < 32; ++l) {
       ql[l] = static_cast<uint8_t>((qq[l] & 0xF) | ((qq[l + 64] & 0xF) << 4));
       ql[l + 32] = static_cast<uint8_t>((qq[l + 32] & 0xF) | ((qq[l + 96] & 0xF) << 4));
-      qh[l] = static_cast<uint8_t>((qq[l] >> 4) | ((qq[l + 32] >> 4) << 2) | ((qq[l + 64] >> 4) << 4) |
-                                   ((qq[l + 96] >> 4) << 6));
+      qh[l] = static_cast<uint8_t>((qq[l] >> 4) | ((qq[l + 32] >> 4) << 2) |
+                                   ((qq[l + 64] >> 4) << 4) | ((qq[l + 96] >> 4) << 6));
     }
   }
 }
@@ -185,9 +191,19 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
     int q[32];
     float mn = 0.0f;
     switch (t) {
-      case DType::kF32: std::memcpy(o, x, 4); break;
-      case DType::kF16: { const uint16_t h = f32_to_f16(*x); std::memcpy(o, &h, 2); break; }
-      case DType::kBF16: { const uint16_t h = f32_to_bf16(*x); std::memcpy(o, &h, 2); break; }
+      case DType::kF32:
+        std::memcpy(o, x, 4);
+        break;
+      case DType::kF16: {
+        const uint16_t h = f32_to_f16(*x);
+        std::memcpy(o, &h, 2);
+        break;
+      }
+      case DType::kBF16: {
+        const uint16_t h = f32_to_bf16(*x);
+        std::memcpy(o, &h, 2);
+        break;
+      }
       case DType::kQ8_0: {
         auto* y = reinterpret_cast<BlockQ8_0*>(o);
         int sum;
@@ -202,15 +218,19 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
         y->s = f32_to_f16(d * static_cast<float>(sum));
         break;
       }
-      case DType::kQ8_K: quantize_q8_k(x, reinterpret_cast<BlockQ8_K*>(o)); break;
-      case DType::kQ4_0: case DType::kQ5_0: {
+      case DType::kQ8_K:
+        quantize_q8_k(x, reinterpret_cast<BlockQ8_K*>(o));
+        break;
+      case DType::kQ4_0:
+      case DType::kQ5_0: {
         const bool is_q5 = t == DType::kQ5_0;
         const uint16_t d = f32_to_f16(quantize_small(x, is_q5 ? 32 : 16, true, &mn, q));
         std::memcpy(o, &d, 2);
         pack_nibbles(q, o + (is_q5 ? 6 : 2), is_q5 ? o + 2 : nullptr);
         break;
       }
-      case DType::kQ4_1: case DType::kQ5_1: {
+      case DType::kQ4_1:
+      case DType::kQ5_1: {
         const bool is_q5 = t == DType::kQ5_1;
         const uint16_t d = f32_to_f16(quantize_small(x, is_q5 ? 32 : 16, false, &mn, q));
         const uint16_t m = f32_to_f16(mn);
@@ -219,10 +239,17 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
         pack_nibbles(q, o + (is_q5 ? 8 : 4), is_q5 ? o + 4 : nullptr);
         break;
       }
-      case DType::kQ4_K: quantize_qk(x, 16, o, false); break;
-      case DType::kQ5_K: quantize_qk(x, 32, o, true); break;
-      case DType::kQ6_K: quantize_q6_k(x, reinterpret_cast<BlockQ6_K*>(o)); break;
-      default: MEMLONG_ASSERT(false && "quantize_row: unsupported type");
+      case DType::kQ4_K:
+        quantize_qk(x, 16, o, false);
+        break;
+      case DType::kQ5_K:
+        quantize_qk(x, 32, o, true);
+        break;
+      case DType::kQ6_K:
+        quantize_q6_k(x, reinterpret_cast<BlockQ6_K*>(o));
+        break;
+      default:
+        MEMLONG_ASSERT(false && "quantize_row: unsupported type");
     }
   }
 }

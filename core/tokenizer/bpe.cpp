@@ -28,8 +28,8 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(const VocabData& voca
   }
   auto check_id = [&](int32_t id, const char* what) -> Status {
     if (id >= static_cast<int64_t>(n)) {
-      return corrupt(std::string(what) + " id " + std::to_string(id) + " is outside the vocabulary of " +
-                     std::to_string(n) + " tokens");
+      return corrupt(std::string(what) + " id " + std::to_string(id) +
+                     " is outside the vocabulary of " + std::to_string(n) + " tokens");
     }
     return Status::ok();
   };
@@ -49,8 +49,9 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(const VocabData& voca
   t->eos_id_ = vocab.eos_id;
   // GPT-2 style vocabularies often name a control token (<|endoftext|>) as "unknown"; bytes
   // without a symbol are dropped rather than turned into it, as Hugging Face does.
-  if (vocab.unk_id >= 0 && (vocab.token_types.empty() ||
-                            vocab.token_types[vocab.unk_id] == static_cast<int32_t>(TokenType::kUnknown))) {
+  if (vocab.unk_id >= 0 &&
+      (vocab.token_types.empty() ||
+       vocab.token_types[vocab.unk_id] == static_cast<int32_t>(TokenType::kUnknown))) {
     t->unk_id_ = vocab.unk_id;
   }
   t->add_bos_ = vocab.add_bos.value_or(false);
@@ -90,7 +91,8 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(const VocabData& voca
   int32_t rank = 0;
   for (const std::string& m : vocab.merges) {
     size_t sp = m.find(' ', 1);
-    if (sp == std::string::npos) return corrupt("BPE merge " + std::to_string(rank) + " '" + m + "' has no space");
+    if (sp == std::string::npos)
+      return corrupt("BPE merge " + std::to_string(rank) + " '" + m + "' has no space");
     std::string left = m.substr(0, sp), right = m.substr(sp + 1);
     auto l = t->piece_ids_.find(left), r = t->piece_ids_.find(right),
          res = t->piece_ids_.find(left + right);
@@ -136,9 +138,7 @@ void BpeTokenizer::encode_word(std::string_view word, std::vector<int32_t>& out)
       int32_t left;
       int32_t left_id;
       int32_t right_id;
-      bool operator>(const Cand& o) const {
-        return rank != o.rank ? rank > o.rank : left > o.left;
-      }
+      bool operator>(const Cand& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
     };
     std::priority_queue<Cand, std::vector<Cand>, std::greater<Cand>> queue;
     auto push = [&](int32_t left) {

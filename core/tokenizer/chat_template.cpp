@@ -5,7 +5,9 @@
 namespace memlong {
 namespace {
 
-bool contains(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
+bool contains(std::string_view s, std::string_view what) {
+  return s.find(what) != std::string_view::npos;
+}
 
 // Python's str.strip() (what Jinja's trim filter and .strip() call): Unicode whitespace and the
 // ASCII separators 0x1C-0x1F.
@@ -25,7 +27,8 @@ std::string render_chatml(const ChatTemplate& t, std::span<const ChatMessage> ms
   if (!t.default_system.empty() && !msgs.empty() && msgs[0].role != "system") {
     out += "<|im_start|>system\n" + t.default_system + "<|im_end|>\n";
   }
-  for (const ChatMessage& m : msgs) out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
+  for (const ChatMessage& m : msgs)
+    out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
   if (gen) out += "<|im_start|>assistant\n";
   return out;
 }
@@ -65,7 +68,8 @@ std::string render_llama3(const ChatTemplate& t, std::span<const ChatMessage> ms
   std::string out = t.bos_token.empty() ? "<|begin_of_text|>" : t.bos_token;
   if (msgs.empty()) out.clear();  // the official template writes BOS with the first message
   for (const ChatMessage& m : msgs) {
-    out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + trim(m.content) + "<|eot_id|>";
+    out +=
+        "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + trim(m.content) + "<|eot_id|>";
   }
   if (gen) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
   return out;
@@ -120,11 +124,16 @@ ChatTemplate make_family(ChatFamily f) {
 
 std::string_view chat_family_name(ChatFamily f) {
   switch (f) {
-    case ChatFamily::kNone: return "none";
-    case ChatFamily::kChatML: return "chatml";
-    case ChatFamily::kLlama2: return "llama2";
-    case ChatFamily::kLlama3: return "llama3";
-    case ChatFamily::kGemma: return "gemma";
+    case ChatFamily::kNone:
+      return "none";
+    case ChatFamily::kChatML:
+      return "chatml";
+    case ChatFamily::kLlama2:
+      return "llama2";
+    case ChatFamily::kLlama3:
+      return "llama3";
+    case ChatFamily::kGemma:
+      return "gemma";
   }
   return "none";
 }
@@ -164,17 +173,28 @@ std::string extract_default_system(std::string_view src) {
 ChatTemplate detect_chat_template(std::string_view src, std::string_view arch,
                                   const Tokenizer* tokenizer) {
   ChatFamily f = ChatFamily::kNone;
-  if (contains(src, "<|im_start|>")) f = ChatFamily::kChatML;
-  else if (contains(src, "<|start_header_id|>")) f = ChatFamily::kLlama3;
-  else if (contains(src, "<start_of_turn>")) f = ChatFamily::kGemma;
-  else if (contains(src, "[INST]")) f = ChatFamily::kLlama2;
-  auto has_piece = [&](std::string_view p) { return tokenizer != nullptr && tokenizer->piece_to_id(p) >= 0; };
+  if (contains(src, "<|im_start|>"))
+    f = ChatFamily::kChatML;
+  else if (contains(src, "<|start_header_id|>"))
+    f = ChatFamily::kLlama3;
+  else if (contains(src, "<start_of_turn>"))
+    f = ChatFamily::kGemma;
+  else if (contains(src, "[INST]"))
+    f = ChatFamily::kLlama2;
+  auto has_piece = [&](std::string_view p) {
+    return tokenizer != nullptr && tokenizer->piece_to_id(p) >= 0;
+  };
   if (f == ChatFamily::kNone) {
-    if (has_piece("<|im_start|>")) f = ChatFamily::kChatML;
-    else if (has_piece("<|start_header_id|>")) f = ChatFamily::kLlama3;
-    else if (has_piece("<start_of_turn>") || arch.starts_with("gemma")) f = ChatFamily::kGemma;
-    else if (arch.starts_with("qwen")) f = ChatFamily::kChatML;
-    else if (arch == "llama" && tokenizer != nullptr && tokenizer->kind() == "spm") f = ChatFamily::kLlama2;
+    if (has_piece("<|im_start|>"))
+      f = ChatFamily::kChatML;
+    else if (has_piece("<|start_header_id|>"))
+      f = ChatFamily::kLlama3;
+    else if (has_piece("<start_of_turn>") || arch.starts_with("gemma"))
+      f = ChatFamily::kGemma;
+    else if (arch.starts_with("qwen"))
+      f = ChatFamily::kChatML;
+    else if (arch == "llama" && tokenizer != nullptr && tokenizer->kind() == "spm")
+      f = ChatFamily::kLlama2;
   }
   ChatTemplate t = make_family(f);
   if (f == ChatFamily::kChatML) t.default_system = extract_default_system(src);
@@ -188,11 +208,16 @@ ChatTemplate detect_chat_template(std::string_view src, std::string_view arch,
 std::string apply_chat_template(const ChatTemplate& tmpl, std::span<const ChatMessage> messages,
                                 bool add_generation_prompt) {
   switch (tmpl.family) {
-    case ChatFamily::kChatML: return render_chatml(tmpl, messages, add_generation_prompt);
-    case ChatFamily::kLlama2: return render_llama2(tmpl, messages);
-    case ChatFamily::kLlama3: return render_llama3(tmpl, messages, add_generation_prompt);
-    case ChatFamily::kGemma: return render_gemma(tmpl, messages, add_generation_prompt);
-    case ChatFamily::kNone: break;
+    case ChatFamily::kChatML:
+      return render_chatml(tmpl, messages, add_generation_prompt);
+    case ChatFamily::kLlama2:
+      return render_llama2(tmpl, messages);
+    case ChatFamily::kLlama3:
+      return render_llama3(tmpl, messages, add_generation_prompt);
+    case ChatFamily::kGemma:
+      return render_gemma(tmpl, messages, add_generation_prompt);
+    case ChatFamily::kNone:
+      break;
   }
   // Plain completion: the contents one after another.
   std::string out;

@@ -7,8 +7,12 @@
 namespace memlong {
 namespace {
 
-bool is_lnsp(char32_t c) { return cpt_flags(c) & (kCpLetter | kCpNumber | kCpWhitespace); }
-bool is_nl(char32_t c) { return c == '\r' || c == '\n'; }
+bool is_lnsp(char32_t c) {
+  return cpt_flags(c) & (kCpLetter | kCpNumber | kCpWhitespace);
+}
+bool is_nl(char32_t c) {
+  return c == '\r' || c == '\n';
+}
 
 // Length of a contraction ('s 't 're 've 'm 'll 'd) at i, or 0.
 uint32_t contraction_len(std::span<const char32_t> c, uint32_t i, uint32_t end, bool ignore_case) {

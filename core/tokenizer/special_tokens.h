@@ -30,7 +30,7 @@ class SpecialTokenSplitter {
     int32_t id;
     bool always;
   };
-  std::vector<Entry> entries_;          // longest first
+  std::vector<Entry> entries_;  // longest first
   bool has_first_[256] = {};
 };
 

@@ -19,7 +19,9 @@ class ProtoWriter {
     tag(field, 0);
     raw_varint(v);
   }
-  void int32(uint32_t field, int32_t v) { varint(field, static_cast<uint64_t>(static_cast<int64_t>(v))); }
+  void int32(uint32_t field, int32_t v) {
+    varint(field, static_cast<uint64_t>(static_cast<int64_t>(v)));
+  }
   void boolean(uint32_t field, bool v) { varint(field, v ? 1 : 0); }
   void f32(uint32_t field, float v) {
     tag(field, 5);
@@ -35,7 +37,9 @@ class ProtoWriter {
   const std::string& str() const { return out_; }
 
  private:
-  void tag(uint32_t field, uint32_t wire) { raw_varint((static_cast<uint64_t>(field) << 3) | wire); }
+  void tag(uint32_t field, uint32_t wire) {
+    raw_varint((static_cast<uint64_t>(field) << 3) | wire);
+  }
   void raw_varint(uint64_t v) {
     while (v >= 0x80) {
       out_.push_back(static_cast<char>((v & 0x7F) | 0x80));
@@ -62,8 +66,10 @@ int byte_piece_value(std::string_view p) {
   int v = 0;
   for (int i = 3; i < 5; ++i) {
     char c = p[i];
-    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                             : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    int d = (c >= '0' && c <= '9')   ? c - '0'
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                                     : -1;
     if (d < 0) return -1;
     v = v * 16 + d;
   }
@@ -84,12 +90,15 @@ Result<std::string> build_spm_model_proto(const VocabData& vocab) {
                    std::to_string(vocab.token_types.size()) + " token types");
   }
   std::vector<int32_t> types(n, 1);
-  for (size_t i = 0; i < n && !vocab.token_types.empty(); ++i) types[i] = spm_piece_type(vocab.token_types[i]);
+  for (size_t i = 0; i < n && !vocab.token_types.empty(); ++i)
+    types[i] = spm_piece_type(vocab.token_types[i]);
   int32_t unk = -1;
   for (size_t i = 0; i < n; ++i) {
     if (types[i] == 2) {
-      if (unk >= 0) types[i] = 3;  // only one unknown piece is allowed
-      else unk = static_cast<int32_t>(i);
+      if (unk >= 0)
+        types[i] = 3;  // only one unknown piece is allowed
+      else
+        unk = static_cast<int32_t>(i);
     }
   }
   if (unk < 0 && vocab.unk_id >= 0 && static_cast<size_t>(vocab.unk_id) < n) {
@@ -100,15 +109,20 @@ Result<std::string> build_spm_model_proto(const VocabData& vocab) {
   int n_byte = 0;
   for (size_t i = 0; i < n; ++i) {
     if (types[i] == 6) {
-      if (byte_piece_value(vocab.tokens[i]) < 0) types[i] = 1;
-      else ++n_byte;
+      if (byte_piece_value(vocab.tokens[i]) < 0)
+        types[i] = 1;
+      else
+        ++n_byte;
     }
   }
   std::string model_type = vocab.spm_model_type;
   int32_t model_type_id;
-  if (model_type == "bpe" || model_type.empty()) model_type_id = 2;
-  else if (model_type == "unigram") model_type_id = 1;
-  else return unsupported("SentencePiece model type '" + model_type + "' (expected bpe or unigram)");
+  if (model_type == "bpe" || model_type.empty())
+    model_type_id = 2;
+  else if (model_type == "unigram")
+    model_type_id = 1;
+  else
+    return unsupported("SentencePiece model type '" + model_type + "' (expected bpe or unigram)");
 
   ProtoWriter proto;
   for (size_t i = 0; i < n; ++i) {
@@ -199,8 +213,8 @@ Status SpmTokenizer::init(std::string_view serialized, const VocabData* vocab,
     eos_id_ = sp_->eos_id();
     // The dummy prefix flag is not exposed; probe it: "a" encodes to a piece starting with "▁".
     std::vector<std::string> probe;
-    add_dummy_prefix_ = sp_->Encode("a", &probe).ok() && !probe.empty() &&
-                        probe[0].starts_with("\xE2\x96\x81");
+    add_dummy_prefix_ =
+        sp_->Encode("a", &probe).ok() && !probe.empty() && probe[0].starts_with("\xE2\x96\x81");
   }
   if (eos_id_ >= 0) eog_ids_.push_back(eos_id_);
   std::sort(eog_ids_.begin(), eog_ids_.end());
@@ -259,8 +273,8 @@ std::string SpmTokenizer::decode(std::span<const int32_t> ids, bool skip_special
   bool at_start = true;
   for (int32_t id : ids) {
     std::string b = token_to_bytes(id, skip_special);
-    bool is_control = id >= 0 && id < n_vocab() &&
-                      static_cast<TokenType>(types_[id]) == TokenType::kControl;
+    bool is_control =
+        id >= 0 && id < n_vocab() && static_cast<TokenType>(types_[id]) == TokenType::kControl;
     if (is_control) {
       bytes += b;
       continue;

@@ -35,18 +35,18 @@ enum class TokenType : int32_t {
 struct VocabData {
   std::string model;  // "gpt2" (byte-level BPE) or "llama" (SentencePiece)
   std::string pre;    // pre-tokenizer name for BPE: "smollm", "llama3", "gpt2", "qwen2", "default"
-  std::vector<std::string> tokens;      // id -> piece (byte-level encoded for BPE)
-  std::vector<float> scores;            // SentencePiece scores (may be empty for BPE)
-  std::vector<int32_t> token_types;     // TokenType per id (may be empty: all normal)
-  std::vector<std::string> merges;      // BPE merges, "a b" in rank order
+  std::vector<std::string> tokens;   // id -> piece (byte-level encoded for BPE)
+  std::vector<float> scores;         // SentencePiece scores (may be empty for BPE)
+  std::vector<int32_t> token_types;  // TokenType per id (may be empty: all normal)
+  std::vector<std::string> merges;   // BPE merges, "a b" in rank order
   int32_t bos_id = -1;
   int32_t eos_id = -1;
   int32_t unk_id = -1;
   int32_t pad_id = -1;
-  std::vector<int32_t> eog_ids;         // extra end-of-generation ids (e.g. <|im_end|>, <|eot_id|>)
-  std::optional<bool> add_bos;          // tokenizer.ggml.add_bos_token, if stated
+  std::vector<int32_t> eog_ids;  // extra end-of-generation ids (e.g. <|im_end|>, <|eot_id|>)
+  std::optional<bool> add_bos;   // tokenizer.ggml.add_bos_token, if stated
   std::optional<bool> add_eos;
-  std::optional<bool> add_space_prefix; // SentencePiece "▁" prefix
+  std::optional<bool> add_space_prefix;  // SentencePiece "▁" prefix
   // SentencePiece algorithm when rebuilding from pieces: "bpe" (score-ordered merges, what GGUF
   // `llama` vocabularies use and llama.cpp assumes) or "unigram" (Viterbi over scores).
   std::string spm_model_type = "bpe";

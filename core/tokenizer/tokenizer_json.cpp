@@ -58,12 +58,14 @@ Result<VocabData> vocab_from_tokenizer_json(const std::string& path) {
     v.model = "gpt2";
     v.pre = pre_name_from_json(doc.contains("pre_tokenizer") ? doc["pre_tokenizer"] : json());
     if (v.pre.empty()) {
-      return unsupported("'" + path + "': pre-tokenizer " + doc["pre_tokenizer"].dump().substr(0, 200) +
+      return unsupported("'" + path + "': pre-tokenizer " +
+                         doc["pre_tokenizer"].dump().substr(0, 200) +
                          " is not a byte-level one we know");
     }
     const json& vocab = model.at("vocab");
     int64_t max_id = -1;
-    for (auto it = vocab.begin(); it != vocab.end(); ++it) max_id = std::max<int64_t>(max_id, it.value().get<int64_t>());
+    for (auto it = vocab.begin(); it != vocab.end(); ++it)
+      max_id = std::max<int64_t>(max_id, it.value().get<int64_t>());
     std::vector<std::pair<int64_t, std::pair<std::string, bool>>> added;
     if (doc.contains("added_tokens")) {
       for (const json& a : doc["added_tokens"]) {
@@ -73,7 +75,8 @@ Result<VocabData> vocab_from_tokenizer_json(const std::string& path) {
       }
     }
     if (max_id < 0) return corrupt("'" + path + "': empty vocabulary");
-    if (max_id > 10'000'000) return corrupt("'" + path + "': token id " + std::to_string(max_id) + " is implausible");
+    if (max_id > 10'000'000)
+      return corrupt("'" + path + "': token id " + std::to_string(max_id) + " is implausible");
     v.tokens.assign(static_cast<size_t>(max_id + 1), std::string());
     v.token_types.assign(v.tokens.size(), static_cast<int32_t>(TokenType::kUnused));
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
@@ -85,10 +88,12 @@ Result<VocabData> vocab_from_tokenizer_json(const std::string& path) {
     for (const auto& [id, a] : added) {
       if (id < 0) return corrupt("'" + path + "': negative added-token id");
       v.tokens[id] = a.first;
-      v.token_types[id] = static_cast<int32_t>(a.second ? TokenType::kControl : TokenType::kUserDefined);
+      v.token_types[id] =
+          static_cast<int32_t>(a.second ? TokenType::kControl : TokenType::kUserDefined);
     }
     for (size_t i = 0; i < v.tokens.size(); ++i) {
-      if (v.token_types[i] == static_cast<int32_t>(TokenType::kUnused)) v.tokens[i] = "[UNUSED_" + std::to_string(i) + "]";
+      if (v.token_types[i] == static_cast<int32_t>(TokenType::kUnused))
+        v.tokens[i] = "[UNUSED_" + std::to_string(i) + "]";
     }
     for (const json& m : model.at("merges")) {
       if (m.is_string()) {

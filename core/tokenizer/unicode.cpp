@@ -11,8 +11,8 @@ constexpr char32_t kEscapeBase = 0xDC00;  // invalid byte b -> U+DC00 + b
 
 bool is_white_space_prop(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 uint8_t compute_flags(char32_t c) {
@@ -126,9 +126,15 @@ std::vector<char32_t> utf8_to_cpts(std::string_view text) {
     }
     char32_t c;
     switch (len) {
-      case 1: c = b(i); break;
-      case 2: c = ((b(i) & 0x1F) << 6) | (b(i + 1) & 0x3F); break;
-      case 3: c = ((b(i) & 0x0F) << 12) | ((b(i + 1) & 0x3F) << 6) | (b(i + 2) & 0x3F); break;
+      case 1:
+        c = b(i);
+        break;
+      case 2:
+        c = ((b(i) & 0x1F) << 6) | (b(i + 1) & 0x3F);
+        break;
+      case 3:
+        c = ((b(i) & 0x0F) << 12) | ((b(i + 1) & 0x3F) << 6) | (b(i + 2) & 0x3F);
+        break;
       default:
         c = ((b(i) & 0x07) << 18) | ((b(i + 1) & 0x3F) << 12) | ((b(i + 2) & 0x3F) << 6) |
             (b(i + 3) & 0x3F);
@@ -187,7 +193,9 @@ char32_t to_lower(char32_t c) {
   return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c)));
 }
 
-char32_t byte_to_cpt(uint8_t byte) { return byte_map().to_cpt[byte]; }
+char32_t byte_to_cpt(uint8_t byte) {
+  return byte_map().to_cpt[byte];
+}
 
 int cpt_to_byte(char32_t cpt) {
   if (cpt >= 512) return -1;

@@ -30,9 +30,15 @@ enum CpFlags : uint8_t {
   kCpWhitespace = 4,  // \s (Unicode White_Space)
 };
 uint8_t cpt_flags(char32_t cpt);
-inline bool is_letter(char32_t c) { return cpt_flags(c) & kCpLetter; }
-inline bool is_number(char32_t c) { return cpt_flags(c) & kCpNumber; }
-inline bool is_space(char32_t c) { return cpt_flags(c) & kCpWhitespace; }
+inline bool is_letter(char32_t c) {
+  return cpt_flags(c) & kCpLetter;
+}
+inline bool is_number(char32_t c) {
+  return cpt_flags(c) & kCpNumber;
+}
+inline bool is_space(char32_t c) {
+  return cpt_flags(c) & kCpWhitespace;
+}
 // Simple lowercase mapping (for case-insensitive contractions).
 char32_t to_lower(char32_t cpt);
 

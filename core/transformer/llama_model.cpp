@@ -84,7 +84,8 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::create(const ModelFile& file, Ba
   }
   const std::vector<float> inv_freq = rope_inv_freq(m->config_);
   MEMLONG_ASSIGN_OR_RETURN(m->rope_inv_freq_, backend.alloc(inv_freq.size() * sizeof(float)));
-  backend.copy_to_device(m->rope_inv_freq_.data(), inv_freq.data(), inv_freq.size() * sizeof(float));
+  backend.copy_to_device(m->rope_inv_freq_.data(), inv_freq.data(),
+                         inv_freq.size() * sizeof(float));
   MEMLONG_RETURN_IF_ERROR(backend.synchronize());
   return m;
 }
@@ -104,7 +105,8 @@ Result<std::unique_ptr<InferenceContext>> InferenceContext::create(const LlamaMo
                                                                    int32_t max_batch) {
   const LlamaConfig& c = model.config();
   if (n_ctx <= 0) n_ctx = c.n_ctx_train > 0 ? c.n_ctx_train : 4096;
-  if (n_ctx > (1 << 22)) return invalid_argument("context of " + std::to_string(n_ctx) + " tokens is too large");
+  if (n_ctx > (1 << 22))
+    return invalid_argument("context of " + std::to_string(n_ctx) + " tokens is too large");
   if (max_batch <= 0) max_batch = 512;
   max_batch = std::min(max_batch, n_ctx);
   auto ctx = std::unique_ptr<InferenceContext>(new InferenceContext());
@@ -157,7 +159,8 @@ Result<std::vector<float>> InferenceContext::eval(std::span<const int32_t> token
     }
   }
   std::vector<float> logits;
-  logits.reserve(static_cast<size_t>(all_logits ? tokens.size() : 1) * static_cast<size_t>(c.n_vocab));
+  logits.reserve(static_cast<size_t>(all_logits ? tokens.size() : 1) *
+                 static_cast<size_t>(c.n_vocab));
   for (size_t off = 0; off < tokens.size(); off += static_cast<size_t>(max_batch_)) {
     const size_t len = std::min(tokens.size() - off, static_cast<size_t>(max_batch_));
     const bool is_last = off + len == tokens.size();
@@ -181,14 +184,14 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
   b.copy_to_device(tokens_.data(), tokens.data(), static_cast<size_t>(n) * 4);
   b.copy_to_device(positions_.data(), pos.data(), static_cast<size_t>(n) * 4);
 
-  float* x = x_.f32();      // [n, d] residual stream
-  float* xn = xn_.f32();    // [n, d] normed input / projection output
-  float* q = q_.f32();      // [n, H, dh]
-  float* k = k_.f32();      // [n, Hkv, dh]
-  float* v = v_.f32();      // [n, Hkv, dh]
-  float* attn = attn_.f32();// [n, H, dh]
-  float* gate = gate_.f32();// [n, f]
-  float* up = up_.f32();    // [n, f]
+  float* x = x_.f32();        // [n, d] residual stream
+  float* xn = xn_.f32();      // [n, d] normed input / projection output
+  float* q = q_.f32();        // [n, H, dh]
+  float* k = k_.f32();        // [n, Hkv, dh]
+  float* v = v_.f32();        // [n, Hkv, dh]
+  float* attn = attn_.f32();  // [n, H, dh]
+  float* gate = gate_.f32();  // [n, f]
+  float* up = up_.f32();      // [n, f]
   const RopeParams rope = model_->rope_params();
 
   b.get_rows(model_->token_embd(), tokens_.i32(), n, x);
@@ -238,8 +241,8 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
     b.matmul(model_->output(), xn, n_rows, logits_.f32());
     const size_t old = out->size();
     out->resize(old + static_cast<size_t>(n_rows) * v_count);
-    MEMLONG_RETURN_IF_ERROR(
-        b.copy_to_host(out->data() + old, logits_.data(), static_cast<size_t>(n_rows) * v_count * 4));
+    MEMLONG_RETURN_IF_ERROR(b.copy_to_host(out->data() + old, logits_.data(),
+                                           static_cast<size_t>(n_rows) * v_count * 4));
   }
   return b.synchronize();
 }

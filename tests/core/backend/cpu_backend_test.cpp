@@ -67,7 +67,8 @@ TEST(CpuBackend, MatmulF32AndQuantizedMatchNaive) {
   // the 8-bit rounding of the activations (relative error ~1/127 per block, summed).
   const size_t row_bytes = *dtype_row_bytes(DType::kQ8_0, k);
   std::vector<uint8_t> wq(row_bytes * n_out);
-  for (int r = 0; r < n_out; ++r) quant::quantize_row(DType::kQ8_0, &wf[r * k], &wq[r * row_bytes], k);
+  for (int r = 0; r < n_out; ++r)
+    quant::quantize_row(DType::kQ8_0, &wf[r * k], &wq[r * row_bytes], k);
   WeightHandle qh;
   qh.dtype = DType::kQ8_0;
   qh.n_in = k;
@@ -173,7 +174,8 @@ TEST(CpuBackend, SwigluAndAdd) {
   auto g = random_vec(100, 10), u = random_vec(100, 11);
   std::vector<float> out(100);
   b.swiglu(g.data(), u.data(), 100, out.data());
-  for (int i = 0; i < 100; ++i) EXPECT_NEAR(out[i], g[i] / (1 + std::exp(-double(g[i]))) * u[i], 1e-6);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_NEAR(out[i], g[i] / (1 + std::exp(-double(g[i]))) * u[i], 1e-6);
   auto y = g;
   b.add(y.data(), u.data(), 100);
   for (int i = 0; i < 100; ++i) EXPECT_FLOAT_EQ(y[i], g[i] + u[i]);

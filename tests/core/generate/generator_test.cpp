@@ -43,9 +43,7 @@ class RealModelGenerate : public ::testing::Test {
     delete engine_;
     engine_ = nullptr;
   }
-  void SetUp() override {
-    ASSERT_NE(engine_, nullptr) << missing_model_hint(default_model_path());
-  }
+  void SetUp() override { ASSERT_NE(engine_, nullptr) << missing_model_hint(default_model_path()); }
   std::unique_ptr<InferenceContext> context(int32_t n_ctx = 512) {
     auto c = engine_->new_context(n_ctx);
     EXPECT_TRUE(c.is_ok()) << c.status().to_string();
@@ -63,8 +61,13 @@ TEST_F(RealModelGenerate, GreedyIsDeterministicAndStreamsTheWholeText) {
   o.max_tokens = 24;
   std::string streamed;
   auto ctx = context();
-  auto a = generate(*ctx, engine_->tokenizer(), encode("The history of the printing press"), o,
-                    [&](std::string_view p) { streamed += p; return true; }, {}, nullptr);
+  auto a = generate(
+      *ctx, engine_->tokenizer(), encode("The history of the printing press"), o,
+      [&](std::string_view p) {
+        streamed += p;
+        return true;
+      },
+      {}, nullptr);
   ASSERT_TRUE(a.is_ok()) << a.status().to_string();
   EXPECT_EQ(streamed, a->text);
   EXPECT_EQ(a->tokens.size(), 24u);
@@ -88,7 +91,8 @@ TEST_F(RealModelGenerate, SeededSamplingIsReproducibleAndSeedsDiffer) {
   for (uint64_t seed : {1, 1, 2}) {
     o.sampling.seed = seed;
     auto ctx = context();
-    auto r = generate(*ctx, engine_->tokenizer(), encode("Once upon a time"), o, nullptr, {}, nullptr);
+    auto r =
+        generate(*ctx, engine_->tokenizer(), encode("Once upon a time"), o, nullptr, {}, nullptr);
     ASSERT_TRUE(r.is_ok());
     runs.push_back(r->tokens);
   }
@@ -101,7 +105,8 @@ TEST_F(RealModelGenerate, StopStringEndsTextBeforeIt) {
   o.max_tokens = 40;
   o.stop_strings = {" 7"};
   auto ctx = context();
-  auto r = generate(*ctx, engine_->tokenizer(), encode("Counting: 1, 2, 3, 4,"), o, nullptr, {}, nullptr);
+  auto r = generate(*ctx, engine_->tokenizer(), encode("Counting: 1, 2, 3, 4,"), o, nullptr, {},
+                    nullptr);
   ASSERT_TRUE(r.is_ok());
   EXPECT_EQ(r->stop_reason, StopReason::kStopString) << r->text;
   EXPECT_EQ(r->text.find(" 7"), std::string::npos);
@@ -114,9 +119,13 @@ TEST_F(RealModelGenerate, CancelFromCallbackStopsPromptly) {
   o.max_tokens = 100;
   int pieces = 0;
   auto ctx = context();
-  auto r = generate(*ctx, engine_->tokenizer(), encode("Once upon a time, in a land far away,"), o,
-                    [&](std::string_view) { if (++pieces == 1) cancel.cancel(); return true; },
-                    cancel.token(), nullptr);
+  auto r = generate(
+      *ctx, engine_->tokenizer(), encode("Once upon a time, in a land far away,"), o,
+      [&](std::string_view) {
+        if (++pieces == 1) cancel.cancel();
+        return true;
+      },
+      cancel.token(), nullptr);
   ASSERT_TRUE(r.is_ok());
   EXPECT_EQ(r->stop_reason, StopReason::kCancelled);
   EXPECT_LE(r->tokens.size(), 3u);
@@ -188,7 +197,10 @@ TEST(Engine, MissingDefaultModelNamesTheSetupCommand) {
   const std::string saved = old != nullptr ? old : "";
   setenv("MEMLONG_MODELS_DIR", dir.c_str(), 1);
   auto e = Engine::load({});
-  if (old != nullptr) setenv("MEMLONG_MODELS_DIR", saved.c_str(), 1); else unsetenv("MEMLONG_MODELS_DIR");
+  if (old != nullptr)
+    setenv("MEMLONG_MODELS_DIR", saved.c_str(), 1);
+  else
+    unsetenv("MEMLONG_MODELS_DIR");
   ASSERT_FALSE(e.is_ok());
   EXPECT_EQ(e.status().code(), StatusCode::kNotFound);
   EXPECT_NE(e.status().message().find("scripts/setup"), std::string::npos);

@@ -44,8 +44,7 @@ Bytes arch_kv() {
 }
 
 // A tensor info with the given dims, type and offset.
-Bytes tensor_info(std::string_view name, std::vector<uint64_t> ne, uint32_t type,
-                  uint64_t offset) {
+Bytes tensor_info(std::string_view name, std::vector<uint64_t> ne, uint32_t type, uint64_t offset) {
   Bytes t;
   t.str(name).put<uint32_t>(static_cast<uint32_t>(ne.size()));
   for (uint64_t x : ne) t.put<uint64_t>(x);
@@ -130,12 +129,12 @@ TEST(GgufReader, VersionOneAndUnknownVersionsAreUnsupported) {
 }
 
 TEST(GgufReader, AbsurdCounts) {  // invariant 2
-  expect_error(gguf(uint64_t{1} << 40, arch_kv(), 1, tensor_info("w", {8}, 0, 0),
-                    std::vector<uint8_t>(32)),
-               StatusCode::kCorrupt, "metadata count");
-  expect_error(gguf(1, arch_kv(), ~uint64_t{0}, tensor_info("w", {8}, 0, 0),
-                    std::vector<uint8_t>(32)),
-               StatusCode::kCorrupt, "tensor count");
+  expect_error(
+      gguf(uint64_t{1} << 40, arch_kv(), 1, tensor_info("w", {8}, 0, 0), std::vector<uint8_t>(32)),
+      StatusCode::kCorrupt, "metadata count");
+  expect_error(
+      gguf(1, arch_kv(), ~uint64_t{0}, tensor_info("w", {8}, 0, 0), std::vector<uint8_t>(32)),
+      StatusCode::kCorrupt, "tensor count");
   // A count that fits the caps but not the bytes left.
   expect_error(gguf(10, arch_kv(), 0, Bytes{}, {}), StatusCode::kCorrupt, "metadata count");
 }
@@ -176,9 +175,9 @@ TEST(GgufReader, UnknownTensorType) {  // invariant 3
 }
 
 TEST(GgufReader, FiveDimensions) {
-  expect_error(gguf(1, arch_kv(), 1, tensor_info("w", {2, 2, 2, 1, 1}, 0, 0),
-                    std::vector<uint8_t>(32)),
-               StatusCode::kCorrupt, "5 dimensions");
+  expect_error(
+      gguf(1, arch_kv(), 1, tensor_info("w", {2, 2, 2, 1, 1}, 0, 0), std::vector<uint8_t>(32)),
+      StatusCode::kCorrupt, "5 dimensions");
   expect_error(gguf(1, arch_kv(), 1, tensor_info("w", {}, 0, 0), std::vector<uint8_t>(32)),
                StatusCode::kCorrupt, "0 dimensions");
 }
@@ -204,9 +203,9 @@ TEST(GgufReader, OffsetPastEnd) {
   expect_error(gguf(1, arch_kv(), 1, tensor_info("w", {16}, 0, 0), std::vector<uint8_t>(32)),
                StatusCode::kCorrupt, "past the end");
   // Offset near 2^64: the range check must not wrap.
-  expect_error(gguf(1, arch_kv(), 1, tensor_info("w", {8}, 0, ~uint64_t{0} - 31),
-                    std::vector<uint8_t>(32)),
-               StatusCode::kCorrupt, "w");
+  expect_error(
+      gguf(1, arch_kv(), 1, tensor_info("w", {8}, 0, ~uint64_t{0} - 31), std::vector<uint8_t>(32)),
+      StatusCode::kCorrupt, "w");
 }
 
 TEST(GgufReader, MisalignedOffset) {

@@ -25,7 +25,8 @@ class FolderCopy {
     std::random_device rd;
     path_ = fs::temp_directory_path() / ("memlong_hf_test_" + std::to_string(rd()));
     fs::create_directories(path_);
-    for (const auto& e : fs::directory_iterator(from)) fs::copy(e.path(), path_ / e.path().filename());
+    for (const auto& e : fs::directory_iterator(from))
+      fs::copy(e.path(), path_ / e.path().filename());
   }
   ~FolderCopy() {
     std::error_code ec;
@@ -103,7 +104,7 @@ TEST(HfModel, ShardedHalfPrecisionFolderWithTiedEmbeddings) {
   EXPECT_TRUE(f.config.tied_embeddings);
   EXPECT_EQ(f.find("output.weight"), nullptr);
   EXPECT_EQ(f.maps.size(), 2u);
-  EXPECT_EQ(f.find("token_embd.weight")->dtype, DType::kF16);   // first shard
+  EXPECT_EQ(f.find("token_embd.weight")->dtype, DType::kF16);  // first shard
   EXPECT_EQ(f.find("blk.0.attn_q.weight")->dtype, DType::kF16);
   EXPECT_EQ(f.find("blk.1.ffn_down.weight")->dtype, DType::kBF16);  // second shard
   // Norms are converted to F32 and owned by the ModelFile.

@@ -6,15 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <random>
-#include <set>
-#include <cmath>
-#include <cstring>
 #include <limits>
 #include <map>
+#include <random>
+#include <set>
 
 #include "core/common/paths.h"
 #include "core/model/gguf_reader.h"
@@ -211,8 +211,10 @@ TEST(GgufModel, Llama3RopeFreqsTensorIsRecognised) {
     const double freq = std::pow(500000.0, -2.0 * i / hd);
     const double wavelen = 2 * 3.14159265358979323846 / freq;
     double f;
-    if (wavelen < 8192.0 / 4) f = 1;
-    else if (wavelen > 8192.0 / 1) f = 8;
+    if (wavelen < 8192.0 / 4)
+      f = 1;
+    else if (wavelen > 8192.0 / 1)
+      f = 8;
     else {
       const double smooth = (8192.0 / wavelen - 1) / (4 - 1);
       f = 1 / ((1 - smooth) / 8 + smooth);

@@ -23,10 +23,9 @@ std::vector<uint8_t> file(const std::string& header, size_t data_bytes, uint64_t
 }
 
 // Two tensors: a [2, 3] F32 (24 bytes) and a [4] BF16 (8 bytes) after it.
-const char* kValidHeader =
-    R"({"__metadata__":{"format":"pt"},)"
-    R"("a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
-    R"("b":{"dtype":"BF16","shape":[4],"data_offsets":[24,32]}})";
+const char* kValidHeader = R"({"__metadata__":{"format":"pt"},)"
+                           R"("a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
+                           R"("b":{"dtype":"BF16","shape":[4],"data_offsets":[24,32]}})";
 
 void expect_error(const std::vector<uint8_t>& bytes, StatusCode code, const std::string& needle) {
   const Status s = SafetensorsFile::parse(bytes, "x.safetensors").status();
@@ -36,8 +35,8 @@ void expect_error(const std::vector<uint8_t>& bytes, StatusCode code, const std:
 }
 
 std::string one(const std::string& dtype, const std::string& shape, const std::string& offsets) {
-  return R"({"t":{"dtype":")" + dtype + R"(","shape":)" + shape + R"(,"data_offsets":)" +
-         offsets + "}}";
+  return R"({"t":{"dtype":")" + dtype + R"(","shape":)" + shape + R"(,"data_offsets":)" + offsets +
+         "}}";
 }
 
 TEST(SafetensorsReader, ValidFileParses) {
@@ -105,8 +104,7 @@ TEST(SafetensorsReader, ShapeSizeMismatch) {  // invariant 2
   expect_error(file(one("F32", "[\"2\"]", "[0,8]"), 8), StatusCode::kCorrupt, "dimension");
   expect_error(file(one("F32", "[4294967296,4294967296,4294967296]", "[0,8]"), 8),
                StatusCode::kCorrupt, "overflows");
-  expect_error(file(one("F32", "[1,1,1,1,2]", "[0,8]"), 8), StatusCode::kUnsupported,
-               "dimensions");
+  expect_error(file(one("F32", "[1,1,1,1,2]", "[0,8]"), 8), StatusCode::kUnsupported, "dimensions");
   expect_error(file(one("F32", "7", "[0,8]"), 8), StatusCode::kCorrupt, "shape");
 }
 

@@ -34,16 +34,23 @@ struct ScopedPath {
     detail::disable_vnni_for_testing(false);
   }
   // True when this CPU cannot run the requested SIMD path (the test then skips).
-  static bool unavailable(Path p) { return p != Path::kScalar && std::string(simd_path_name()) == "scalar"; }
+  static bool unavailable(Path p) {
+    return p != Path::kScalar && std::string(simd_path_name()) == "scalar";
+  }
 };
 
-std::string path_suffix(Path p) { return p == Path::kBest ? "_best" : p == Path::kAvx2 ? "_avx2" : "_scalar"; }
+std::string path_suffix(Path p) {
+  return p == Path::kBest ? "_best" : p == Path::kAvx2 ? "_avx2" : "_scalar";
+}
 const auto kPaths = ::testing::Values(Path::kBest, Path::kAvx2, Path::kScalar);
 
-bool has_min(DType t) { return t == DType::kQ4_1 || t == DType::kQ5_1; }
+bool has_min(DType t) {
+  return t == DType::kQ4_1 || t == DType::kQ5_1;
+}
 
 // Reference value and tolerance for one weight row (k elements at w_bytes) and one activation.
-std::pair<double, double> reference(DType t, const uint8_t* w_bytes, int64_t k, const Activation& x) {
+std::pair<double, double> reference(DType t, const uint8_t* w_bytes, int64_t k,
+                                    const Activation& x) {
   std::vector<float> w(static_cast<size_t>(k));
   dequantize_row(t, w_bytes, w.data(), k);
   double abs_sum;
@@ -92,14 +99,15 @@ TEST_P(QuantDot, VecDotMatchesNaiveOnGgufPyBlocks) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    QuantAllTypes, QuantDot,
-    ::testing::Combine(::testing::Values("F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1",
-                                         "Q8_0", "Q4_K", "Q5_K", "Q6_K"),
-                       kPaths),
-    [](const auto& info) {
-      return std::string(std::get<0>(info.param)) + path_suffix(std::get<1>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(QuantAllTypes, QuantDot,
+                         ::testing::Combine(::testing::Values("F32", "F16", "BF16", "Q4_0", "Q4_1",
+                                                              "Q5_0", "Q5_1", "Q8_0", "Q4_K",
+                                                              "Q5_K", "Q6_K"),
+                                            kPaths),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param)) +
+                                  path_suffix(std::get<1>(info.param));
+                         });
 
 // matmul_rows edge cases: n_cols not a multiple of the 4-column tile, a row range that is not a
 // multiple of the 4-row tile, k of one block, and y written only inside [r_begin, r_end).
@@ -117,7 +125,8 @@ TEST_P(QuantMatmul, EdgeCasesMatchNaive) {
     const size_t w_row_bytes = testing::row_bytes(t, k);
     std::vector<uint8_t> w(w_row_bytes * n_rows);
     const auto wf = testing::random_floats(k * n_rows, 17);
-    for (int64_t r = 0; r < n_rows; ++r) quantize_row(t, wf.data() + r * k, w.data() + r * w_row_bytes, k);
+    for (int64_t r = 0; r < n_rows; ++r)
+      quantize_row(t, wf.data() + r * k, w.data() + r * w_row_bytes, k);
     for (const int64_t n_cols : {1, 2, 5, 7, 9}) {
       std::vector<Activation> xs;
       const DType xt = vec_dot_type(t);
@@ -127,9 +136,12 @@ TEST_P(QuantMatmul, EdgeCasesMatchNaive) {
         xs.push_back(testing::make_activation(t, testing::random_floats(k, 100 + c, 1.5f)));
         std::memcpy(x.data() + c * x_row_bytes, xs.back().bytes.data(), x_row_bytes);
       }
-      for (const auto& [r_begin, r_end] : {std::pair<int64_t, int64_t>{2, 9}, {0, n_rows}, {10, 11}}) {
-        std::vector<float> y(static_cast<size_t>(y_stride * n_cols), std::numeric_limits<float>::quiet_NaN());
-        matmul_rows(t, k, w.data(), w_row_bytes, r_begin, r_end, x.data(), x_row_bytes, n_cols, y.data(), y_stride);
+      for (const auto& [r_begin, r_end] :
+           {std::pair<int64_t, int64_t>{2, 9}, {0, n_rows}, {10, 11}}) {
+        std::vector<float> y(static_cast<size_t>(y_stride * n_cols),
+                             std::numeric_limits<float>::quiet_NaN());
+        matmul_rows(t, k, w.data(), w_row_bytes, r_begin, r_end, x.data(), x_row_bytes, n_cols,
+                    y.data(), y_stride);
         for (int64_t c = 0; c < n_cols; ++c) {
           for (int64_t r = 0; r < y_stride; ++r) {
             const float got = y[c * y_stride + r];
@@ -138,8 +150,8 @@ TEST_P(QuantMatmul, EdgeCasesMatchNaive) {
               continue;
             }
             const auto [ref, tol] = reference(t, w.data() + r * w_row_bytes, k, xs[c]);
-            EXPECT_NEAR(got, ref, tol) << dtype_name(t) << " k=" << k << " n_cols=" << n_cols
-                                       << " r=" << r << " c=" << c;
+            EXPECT_NEAR(got, ref, tol)
+                << dtype_name(t) << " k=" << k << " n_cols=" << n_cols << " r=" << r << " c=" << c;
           }
         }
       }
@@ -166,9 +178,11 @@ TEST(QuantMatmulPaths, SimdAgreesWithScalarAtModelShape) {
     const int64_t n_rows = 37, n_cols = 6;
     const size_t wb = testing::row_bytes(t, k), xb = testing::row_bytes(vec_dot_type(t), k);
     std::vector<uint8_t> w(wb * n_rows), x(xb * n_cols);
-    const auto wf = testing::random_floats(k * n_rows, 1), xf = testing::random_floats(k * n_cols, 2);
+    const auto wf = testing::random_floats(k * n_rows, 1),
+               xf = testing::random_floats(k * n_cols, 2);
     for (int64_t r = 0; r < n_rows; ++r) quantize_row(t, wf.data() + r * k, w.data() + r * wb, k);
-    for (int64_t c = 0; c < n_cols; ++c) quantize_row(vec_dot_type(t), xf.data() + c * k, x.data() + c * xb, k);
+    for (int64_t c = 0; c < n_cols; ++c)
+      quantize_row(vec_dot_type(t), xf.data() + c * k, x.data() + c * xb, k);
     std::vector<float> y_simd(n_rows * n_cols), y_scalar(n_rows * n_cols);
     matmul_rows(t, k, w.data(), wb, 0, n_rows, x.data(), xb, n_cols, y_simd.data(), n_rows);
     {
@@ -176,7 +190,8 @@ TEST(QuantMatmulPaths, SimdAgreesWithScalarAtModelShape) {
       matmul_rows(t, k, w.data(), wb, 0, n_rows, x.data(), xb, n_cols, y_scalar.data(), n_rows);
     }
     for (size_t i = 0; i < y_simd.size(); ++i) {
-      EXPECT_NEAR(y_simd[i], y_scalar[i], 1e-4 * (std::fabs(y_scalar[i]) + 1.0)) << dtype_name(t) << " " << i;
+      EXPECT_NEAR(y_simd[i], y_scalar[i], 1e-4 * (std::fabs(y_scalar[i]) + 1.0))
+          << dtype_name(t) << " " << i;
     }
   }
 }

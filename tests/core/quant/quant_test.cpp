@@ -1,11 +1,12 @@
 // core/quant against gguf-py (fixtures from scripts/gen_quant_fixtures.py): dequantization of
 // every weight type and the activation quantizers. The dot products are in quant_dot_test.cpp.
+#include "core/quant/quant.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "core/common/half.h"
-#include "core/quant/quant.h"
 #include "tests/core/quant/quant_test_util.h"
 
 namespace memlong::quant {
@@ -61,11 +62,13 @@ TEST_P(QuantQuantizeActivation, MatchesReference) {
   for (size_t i = 0; i < got.size(); ++i) n_diff_bytes += got[i] != fx.raw[i];
   EXPECT_EQ(n_diff_bytes, 0) << GetParam() << ": bytes differ from the reference";
   for (int64_t i = 0; i < n; ++i) {
-    ASSERT_NEAR(got_f[i], want_f[i], 1e-6f * std::fabs(want_f[i]) + 1e-30f) << GetParam() << " " << i;
+    ASSERT_NEAR(got_f[i], want_f[i], 1e-6f * std::fabs(want_f[i]) + 1e-30f)
+        << GetParam() << " " << i;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(QuantActivations, QuantQuantizeActivation, ::testing::Values("Q8_0", "Q8_1", "Q8_K"),
+INSTANTIATE_TEST_SUITE_P(QuantActivations, QuantQuantizeActivation,
+                         ::testing::Values("Q8_0", "Q8_1", "Q8_K"),
                          [](const auto& info) { return std::string(info.param); });
 
 TEST(QuantQuantize, Q8_1SumField) {

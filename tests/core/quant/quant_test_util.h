@@ -55,7 +55,9 @@ inline std::vector<float> random_floats(int64_t n, uint32_t seed, float scale = 
   return v;
 }
 
-inline size_t row_bytes(DType t, int64_t n) { return static_cast<size_t>(*dtype_row_bytes(t, n)); }
+inline size_t row_bytes(DType t, int64_t n) {
+  return static_cast<size_t>(*dtype_row_bytes(t, n));
+}
 
 // An activation row in vec_dot_type(t), plus its dequantized values (what the kernel really sees).
 struct Activation {

@@ -85,8 +85,8 @@ TEST(BpeRealModel, MatchesHuggingFaceOnEveryLine) {
     const bool has_special = line.find("<|") != std::string::npos;
     const std::vector<int32_t> got = tok.encode(line, /*add_bos=*/false, has_special);
     if (got != want && n_fail++ < 10) {
-      ADD_FAILURE() << "line " << i << " '" << printable(line) << "'\n  want " << testing::ids_to_string(want)
-                    << "\n  got  " << testing::ids_to_string(got);
+      ADD_FAILURE() << "line " << i << " '" << printable(line) << "'\n  want "
+                    << testing::ids_to_string(want) << "\n  got  " << testing::ids_to_string(got);
     }
     EXPECT_EQ(tok.decode(got, false), line) << "line " << i;
     n_en += kinds[i] == "en";
@@ -115,8 +115,8 @@ TEST(BpeRealModel, SpecialTokens) {
   EXPECT_EQ(tok.decode(plain, false), "<|im_end|>");
   EXPECT_TRUE(tok.is_special(2));
   EXPECT_FALSE(tok.is_special(plain[0]));
-  EXPECT_TRUE(tok.is_end_of_generation(2));   // <|im_end|> (EOS)
-  EXPECT_TRUE(tok.is_end_of_generation(0));   // <|endoftext|>
+  EXPECT_TRUE(tok.is_end_of_generation(2));  // <|im_end|> (EOS)
+  EXPECT_TRUE(tok.is_end_of_generation(0));  // <|endoftext|>
   EXPECT_FALSE(tok.is_end_of_generation(1));
   EXPECT_EQ(tok.token_to_bytes(1, false), "<|im_start|>");
   EXPECT_EQ(tok.token_to_bytes(1, true), "");
@@ -143,16 +143,20 @@ TEST(BpeRealModel, InvalidUtf8DecodesToReplacement) {
   for (int32_t id : ids) bytes += tok.token_to_bytes(id, false);
   EXPECT_EQ(bytes, "한");
   // Single-byte tokens: 0xED alone, then 'a'.
-  std::vector<int32_t> bad = {tok.piece_to_id(bytes_to_byte_level("\xED")), tok.encode("a", false, false)[0]};
+  std::vector<int32_t> bad = {tok.piece_to_id(bytes_to_byte_level("\xED")),
+                              tok.encode("a", false, false)[0]};
   ASSERT_GE(bad[0], 0);
-  EXPECT_EQ(tok.decode(bad, false), "\xEF\xBF\xBD" "a");
+  EXPECT_EQ(tok.decode(bad, false),
+            "\xEF\xBF\xBD"
+            "a");
   // Raw invalid input survives a round trip through the byte alphabet.
   const std::string raw = "ok \xC3( \x80\x80 end \xE2\x82";
   auto raw_ids = tok.encode(raw, false, false);
   std::string back;
   for (int32_t id : raw_ids) back += tok.token_to_bytes(id, false);
   EXPECT_EQ(back, raw);
-  EXPECT_EQ(tok.decode(raw_ids, false), "ok \xEF\xBF\xBD( \xEF\xBF\xBD\xEF\xBF\xBD end \xEF\xBF\xBD");
+  EXPECT_EQ(tok.decode(raw_ids, false),
+            "ok \xEF\xBF\xBD( \xEF\xBF\xBD\xEF\xBF\xBD end \xEF\xBF\xBD");
 }
 
 TEST(BpeRealModel, EncodesANovelQuickly) {
@@ -165,8 +169,8 @@ TEST(BpeRealModel, EncodesANovelQuickly) {
   auto t0 = std::chrono::steady_clock::now();
   auto ids = tok.encode(text, false, false);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("[ speed   ] %zu bytes -> %zu tokens in %.3f s (%.1f MB/s)\n", text.size(), ids.size(), s,
-              text.size() / s / 1e6);
+  std::printf("[ speed   ] %zu bytes -> %zu tokens in %.3f s (%.1f MB/s)\n", text.size(),
+              ids.size(), s, text.size() / s / 1e6);
   EXPECT_LT(s, 3.0);
   EXPECT_EQ(tok.decode(ids, false), text);
 }
@@ -182,12 +186,15 @@ TEST(TokenizerRealModel, ModelFileVocabAndChatTemplate) {
   for (size_t i = 0; i < fx["lines"].size(); i += 7) {
     const std::string line = fx["lines"][i].get<std::string>();
     const bool has_special = line.find("<|") != std::string::npos;
-    EXPECT_EQ((*tok)->encode(line, false, has_special), parse_ids(fx["smollm"][i].get<std::string>()))
+    EXPECT_EQ((*tok)->encode(line, false, has_special),
+              parse_ids(fx["smollm"][i].get<std::string>()))
         << "line " << i;
   }
-  ChatTemplate t = detect_chat_template((*model)->chat_template, (*model)->config.architecture, tok->get());
+  ChatTemplate t =
+      detect_chat_template((*model)->chat_template, (*model)->config.architecture, tok->get());
   EXPECT_EQ(t.family, ChatFamily::kChatML);
-  EXPECT_EQ(t.default_system, "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
+  EXPECT_EQ(t.default_system,
+            "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
   std::vector<ChatMessage> msgs = {{"user", "Hi"}};
   const std::string prompt = apply_chat_template(t, msgs, true);
   auto ids = (*tok)->encode(prompt, true, true);
@@ -201,7 +208,8 @@ class BpeTokenizerJson : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(BpeTokenizerJson, MatchesHuggingFace) {
   const std::string kind = GetParam();
-  auto vocab = vocab_from_tokenizer_json(testing::tokenizer_data("bpe_" + kind + ".tokenizer.json"));
+  auto vocab =
+      vocab_from_tokenizer_json(testing::tokenizer_data("bpe_" + kind + ".tokenizer.json"));
   ASSERT_TRUE(vocab.is_ok()) << vocab.status().to_string();
   EXPECT_EQ(vocab->pre, kind);
   auto tok = make_tokenizer(*vocab);
@@ -229,7 +237,8 @@ TEST_P(BpeTokenizerJson, MatchesHuggingFace) {
 INSTANTIATE_TEST_SUITE_P(Kinds, BpeTokenizerJson, ::testing::Values("gpt2", "llama3", "qwen2"));
 
 TEST(BpeTokenizerJson, Errors) {
-  EXPECT_EQ(vocab_from_tokenizer_json("/nonexistent/tokenizer.json").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(vocab_from_tokenizer_json("/nonexistent/tokenizer.json").status().code(),
+            StatusCode::kNotFound);
   const std::string bad = ::testing::TempDir() + "/bad_tokenizer.json";
   std::ofstream(bad) << "{ not json";
   EXPECT_EQ(vocab_from_tokenizer_json(bad).status().code(), StatusCode::kCorrupt);
@@ -270,9 +279,11 @@ std::vector<std::string> split(PreTokenizer kind, const std::string& text) {
 
 TEST(BpePreTokenizer, Splits) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(split(PreTokenizer::kGpt2, "Hello  world's 123!!\n"), (V{"Hello", " ", " world", "'s", " 123", "!!", "\n"}));
+  EXPECT_EQ(split(PreTokenizer::kGpt2, "Hello  world's 123!!\n"),
+            (V{"Hello", " ", " world", "'s", " 123", "!!", "\n"}));
   EXPECT_EQ(split(PreTokenizer::kSmolLM, "year 2024."), (V{"year", " ", "2", "0", "2", "4", "."}));
-  EXPECT_EQ(split(PreTokenizer::kLlama3, "IT'S 12345 x\n\n  y"), (V{"IT", "'S", " ", "123", "45", " x", "\n\n", " ", " y"}));
+  EXPECT_EQ(split(PreTokenizer::kLlama3, "IT'S 12345 x\n\n  y"),
+            (V{"IT", "'S", " ", "123", "45", " x", "\n\n", " ", " y"}));
   EXPECT_EQ(split(PreTokenizer::kQwen2, "a12"), (V{"a", "1", "2"}));
   EXPECT_EQ(split(PreTokenizer::kGpt2, "안녕 세상"), (V{"안녕", " 세상"}));
 }

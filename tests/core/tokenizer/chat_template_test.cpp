@@ -1,9 +1,10 @@
 // Chat templates against jinja2 renderings of the official templates (chat_cases.json).
+#include "core/tokenizer/chat_template.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "core/tokenizer/chat_template.h"
 #include "tests/core/tokenizer/fixtures.h"
 
 namespace memlong {
@@ -16,7 +17,8 @@ TEST(ChatTemplate, MatchesJinja) {
     const std::string name = c["template_name"].get<std::string>();
     ChatTemplate t = detect_chat_template(c["template"].get<std::string>(), "", nullptr);
     std::vector<ChatMessage> msgs;
-    for (const auto& m : c["messages"]) msgs.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+    for (const auto& m : c["messages"])
+      msgs.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
     const bool gen = c["add_generation_prompt"].get<bool>();
     EXPECT_EQ(apply_chat_template(t, msgs, gen), c["expected"].get<std::string>())
         << name << " with " << msgs.size() << " messages, generation prompt " << gen;
@@ -25,8 +27,10 @@ TEST(ChatTemplate, MatchesJinja) {
 
 TEST(ChatTemplate, Detection) {
   auto cases = testing::load_json(testing::tokenizer_data("chat_cases.json"));
-  std::map<std::string, ChatFamily> want = {{"smollm2", ChatFamily::kChatML}, {"chatml", ChatFamily::kChatML},
-                                            {"llama2", ChatFamily::kLlama2}, {"llama3", ChatFamily::kLlama3},
+  std::map<std::string, ChatFamily> want = {{"smollm2", ChatFamily::kChatML},
+                                            {"chatml", ChatFamily::kChatML},
+                                            {"llama2", ChatFamily::kLlama2},
+                                            {"llama3", ChatFamily::kLlama3},
                                             {"gemma", ChatFamily::kGemma}};
   for (const auto& c : cases) {
     const std::string name = c["template_name"].get<std::string>();
@@ -34,7 +38,8 @@ TEST(ChatTemplate, Detection) {
     EXPECT_EQ(t.family, want[name]) << name;
     EXPECT_FALSE(t.stop_strings.empty()) << name;
     if (name == "smollm2") {
-      EXPECT_EQ(t.default_system, "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
+      EXPECT_EQ(t.default_system,
+                "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
     } else {
       EXPECT_EQ(t.default_system, "") << name;
     }
@@ -47,14 +52,17 @@ TEST(ChatTemplate, Detection) {
 }
 
 TEST(ChatTemplate, StopStrings) {
-  EXPECT_EQ(detect_chat_template("<|im_start|>", "", nullptr).stop_strings, std::vector<std::string>{"<|im_end|>"});
+  EXPECT_EQ(detect_chat_template("<|im_start|>", "", nullptr).stop_strings,
+            std::vector<std::string>{"<|im_end|>"});
   EXPECT_EQ(detect_chat_template("<start_of_turn>", "", nullptr).stop_strings,
             std::vector<std::string>{"<end_of_turn>"});
-  EXPECT_EQ(detect_chat_template("<|start_header_id|>", "", nullptr).stop_strings.front(), "<|eot_id|>");
+  EXPECT_EQ(detect_chat_template("<|start_header_id|>", "", nullptr).stop_strings.front(),
+            "<|eot_id|>");
 }
 
 TEST(ChatTemplate, DefaultSystemExtraction) {
-  EXPECT_EQ(extract_default_system("{% if messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nBe kind.<|im_end|>\\n' }}{% endif %}"),
+  EXPECT_EQ(extract_default_system("{% if messages[0]['role'] != 'system' %}{{ "
+                                   "'<|im_start|>system\\nBe kind.<|im_end|>\\n' }}{% endif %}"),
             "Be kind.");
   EXPECT_EQ(extract_default_system("{{'<|im_start|>' + message['role'] + '\\n'}}"), "");
 }

@@ -49,10 +49,14 @@ inline std::string ids_to_string(const std::vector<int32_t>& ids) {
 inline std::string printable(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '\n') o += "\\n";
-    else if (c == '\r') o += "\\r";
-    else if (c == '\t') o += "\\t";
-    else o += c;
+    if (c == '\n')
+      o += "\\n";
+    else if (c == '\r')
+      o += "\\r";
+    else if (c == '\t')
+      o += "\\t";
+    else
+      o += c;
   }
   return o.size() > 200 ? o.substr(0, 200) + "..." : o;
 }

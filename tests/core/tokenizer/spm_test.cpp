@@ -1,12 +1,13 @@
 // SentencePiece through the library, against python sentencepiece ids for the same lines
 // (scripts/gen_tokenizer_fixtures.py trains the small models in tests/data/tokenizer/).
+#include "core/tokenizer/spm.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 
-#include "core/tokenizer/spm.h"
 #include "core/tokenizer/tokenizer.h"
 #include "tests/core/tokenizer/fixtures.h"
 
@@ -117,7 +118,9 @@ TEST(SpmTokenizer, BosControlAndBytes) {
   ASSERT_GE(b_ed, 0);
   EXPECT_EQ(t.token_to_bytes(b_ed, false), "\xED");
   std::vector<int32_t> bad = {b_ed, t.piece_to_id("<0x61>")};
-  EXPECT_EQ(t.decode(bad, false), "\xEF\xBF\xBD" "a");
+  EXPECT_EQ(t.decode(bad, false),
+            "\xEF\xBF\xBD"
+            "a");
   EXPECT_EQ(t.token_to_bytes(t.piece_to_id("\xE2\x96\x81the"), false), " the");
   // add_bos = false in the vocabulary wins over the caller.
   v.add_bos = false;
@@ -127,7 +130,8 @@ TEST(SpmTokenizer, BosControlAndBytes) {
 }
 
 TEST(SpmTokenizer, Errors) {
-  EXPECT_EQ(load_sentencepiece_file("/nonexistent/tokenizer.model").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(load_sentencepiece_file("/nonexistent/tokenizer.model").status().code(),
+            StatusCode::kNotFound);
   const std::string bad = ::testing::TempDir() + "/bad_tokenizer.model";
   { std::ofstream(bad) << "this is not a protobuf"; }
   EXPECT_EQ(load_sentencepiece_file(bad).status().code(), StatusCode::kCorrupt);

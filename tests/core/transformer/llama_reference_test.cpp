@@ -132,8 +132,8 @@ TEST(LlamaReference, RealModelMatchesNumpyReference) {
   ASSERT_TRUE(std::filesystem::exists(path)) << missing_model_hint(path);
   Engine e;
   ASSERT_NO_FATAL_FAILURE(load(path, &e));
-  const json ref = read_json(std::string(MEMLONG_TEST_DATA_DIR) +
-                             "/model/smollm2_reference_logits.json");
+  const json ref =
+      read_json(std::string(MEMLONG_TEST_DATA_DIR) + "/model/smollm2_reference_logits.json");
   ASSERT_TRUE(ref.contains("prompts"));
   const int64_t V = e.model->config().n_vocab;
   double max_diff = 0, sum_sq = 0;
@@ -152,8 +152,8 @@ TEST(LlamaReference, RealModelMatchesNumpyReference) {
       const auto top5 = pos.at("top5").get<std::vector<int32_t>>();
       const auto top5_logits = pos.at("top5_logits").get<std::vector<double>>();
       if (top5_logits[0] - top5_logits[1] > kArgmaxTieMargin) {
-        EXPECT_EQ(arg, want) << "prompt '" << prompt.at("text").get<std::string>()
-                             << "' position " << t;
+        EXPECT_EQ(arg, want) << "prompt '" << prompt.at("text").get<std::string>() << "' position "
+                             << t;
       } else {
         ++n_near_ties;
         bool ok = false;
@@ -177,9 +177,10 @@ TEST(LlamaReference, RealModelMatchesNumpyReference) {
   const double rms = std::sqrt(sum_sq / static_cast<double>(n_values));
   EXPECT_LT(max_diff, kRealMaxTolerance);
   EXPECT_LT(rms, kRealRmsTolerance);
-  std::printf("[ info ] real model: max |logit diff| = %.4f, RMS %.4f over %d positions x 256 "
-              "ids (%d positions with the top two within %.1f)\n",
-              max_diff, rms, n_positions, n_near_ties, kArgmaxTieMargin);
+  std::printf(
+      "[ info ] real model: max |logit diff| = %.4f, RMS %.4f over %d positions x 256 "
+      "ids (%d positions with the top two within %.1f)\n",
+      max_diff, rms, n_positions, n_near_ties, kArgmaxTieMargin);
 }
 
 // With f32 activations the engine runs the same arithmetic as the float64 reference up to float
@@ -189,8 +190,8 @@ TEST(LlamaReference, RealModelExactActivationsMatchNumpyTightly) {
   ASSERT_TRUE(std::filesystem::exists(path)) << missing_model_hint(path);
   Engine e;
   ASSERT_NO_FATAL_FAILURE(load(path, &e, /*exact=*/true));
-  const json ref = read_json(std::string(MEMLONG_TEST_DATA_DIR) +
-                             "/model/smollm2_reference_logits.json");
+  const json ref =
+      read_json(std::string(MEMLONG_TEST_DATA_DIR) + "/model/smollm2_reference_logits.json");
   const int64_t V = e.model->config().n_vocab;
   double max_diff = 0;
   for (const json& prompt : ref.at("prompts")) {
