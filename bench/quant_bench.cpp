@@ -45,9 +45,9 @@ void bm_matmul(benchmark::State& state, DType t) {
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  state.counters["GOPS"] = benchmark::Counter(2.0 * k * n_rows * n_cols,
-                                              benchmark::Counter::kIsIterationInvariantRate,
-                                              benchmark::Counter::kIs1000);
+  state.counters["GOPS"] =
+      benchmark::Counter(2.0 * k * n_rows * n_cols, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
   state.SetLabel(simd_path_name());
   force_scalar_for_testing(false);
   detail::disable_vnni_for_testing(false);
@@ -64,9 +64,18 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(bm_matmul, Q4_1, DType::kQ4_1)->Apply(shapes);
 BENCHMARK_CAPTURE(bm_matmul, Q8_0, DType::kQ8_0)->Apply(shapes)->Args({576, 49152, 64});
-BENCHMARK_CAPTURE(bm_matmul, Q4_0, DType::kQ4_0)->Args({576, 1536, 1})->Args({576, 1536, 64})->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(bm_matmul, Q4_K, DType::kQ4_K)->Args({1536, 576, 1})->Args({1536, 576, 64})->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(bm_matmul, Q6_K, DType::kQ6_K)->Args({1536, 576, 1})->Args({1536, 576, 64})->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(bm_matmul, Q4_0, DType::kQ4_0)
+    ->Args({576, 1536, 1})
+    ->Args({576, 1536, 64})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(bm_matmul, Q4_K, DType::kQ4_K)
+    ->Args({1536, 576, 1})
+    ->Args({1536, 576, 64})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(bm_matmul, Q6_K, DType::kQ6_K)
+    ->Args({1536, 576, 1})
+    ->Args({1536, 576, 64})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace memlong::quant
