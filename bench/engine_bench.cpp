@@ -100,7 +100,8 @@ Result<TestResult> run_pp(const Engine& engine, const Options& o) {
   r.kv_cache_bytes = kv_cache_bytes(c, r.n_ctx);
   MEMLONG_ASSIGN_OR_RETURN(auto ctx, engine.new_context(r.n_ctx, o.n_prompt));
   std::mt19937 rng(1);
-  const std::vector<int32_t> prompt = random_tokens(c, engine.tokenizer().bos_id(), o.n_prompt, rng);
+  const std::vector<int32_t> prompt =
+      random_tokens(c, engine.tokenizer().bos_id(), o.n_prompt, rng);
   std::vector<double> samples;
   for (int rep = 0; rep < o.n_warmup + o.n_reps; ++rep) {
     ctx->reset();
@@ -122,7 +123,8 @@ Result<TestResult> run_tg(const Engine& engine, const Options& o) {
   r.kv_cache_bytes = kv_cache_bytes(c, r.n_ctx);
   MEMLONG_ASSIGN_OR_RETURN(auto ctx, engine.new_context(r.n_ctx, std::max(o.n_tg_prompt, 1)));
   std::mt19937 rng(2);
-  const std::vector<int32_t> prompt = random_tokens(c, engine.tokenizer().bos_id(), o.n_tg_prompt, rng);
+  const std::vector<int32_t> prompt =
+      random_tokens(c, engine.tokenizer().bos_id(), o.n_tg_prompt, rng);
   std::vector<double> samples;
   for (int rep = 0; rep < o.n_warmup + o.n_reps; ++rep) {
     ctx->reset();
@@ -177,15 +179,24 @@ int run(int argc, char** argv) {
     const std::string a = argv[i];
     if (i + 1 >= argc) return usage(argv[0]);
     const char* v = argv[++i];
-    if (a == "--model") o.model_path = v;
-    else if (a == "--json") o.json_path = v;
-    else if (a == "--threads") o.n_threads = std::atoi(v);
-    else if (a == "--reps") o.n_reps = std::atoi(v);
-    else if (a == "--warmup") o.n_warmup = std::atoi(v);
-    else if (a == "--n-prompt") o.n_prompt = std::atoi(v);
-    else if (a == "--n-gen") o.n_gen = std::atoi(v);
-    else if (a == "--tg-prompt") o.n_tg_prompt = std::atoi(v);
-    else return usage(argv[0]);
+    if (a == "--model")
+      o.model_path = v;
+    else if (a == "--json")
+      o.json_path = v;
+    else if (a == "--threads")
+      o.n_threads = std::atoi(v);
+    else if (a == "--reps")
+      o.n_reps = std::atoi(v);
+    else if (a == "--warmup")
+      o.n_warmup = std::atoi(v);
+    else if (a == "--n-prompt")
+      o.n_prompt = std::atoi(v);
+    else if (a == "--n-gen")
+      o.n_gen = std::atoi(v);
+    else if (a == "--tg-prompt")
+      o.n_tg_prompt = std::atoi(v);
+    else
+      return usage(argv[0]);
   }
   if (o.n_threads < 1 || o.n_reps < 1 || o.n_warmup < 0 || o.n_prompt < 1 || o.n_gen < 1 ||
       o.n_tg_prompt < 0) {
@@ -253,4 +264,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace memlong
 
-int main(int argc, char** argv) { return memlong::run(argc, argv); }
+int main(int argc, char** argv) {
+  return memlong::run(argc, argv);
+}
