@@ -9,36 +9,13 @@
 #include <cstring>
 #include <new>
 
+#include "core/backend/vec_f32.h"
 #include "core/common/half.h"
 #include "core/model/model_file.h"
 #include "core/quant/quant.h"
 
 namespace memlong {
 namespace {
-
-// Inner loops on f32 vectors, compiled for AVX2/FMA and plain x86-64; the loader picks one.
-__attribute__((target_clones("avx2,fma", "default"))) float dot_f32(const float* a, const float* b,
-                                                                    int n) {
-  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
-  }
-  for (; i < n; ++i) s0 += a[i] * b[i];
-  return (s0 + s1) + (s2 + s3);
-}
-
-__attribute__((target_clones("avx2,fma", "default"))) void axpy_f32(float* y, const float* x,
-                                                                    float a, int n) {
-  for (int i = 0; i < n; ++i) y[i] += a * x[i];
-}
-
-__attribute__((target_clones("avx2,fma", "default"))) void scale_f32(float* y, float a, int n) {
-  for (int i = 0; i < n; ++i) y[i] *= a;
-}
 
 size_t round_up(size_t x, size_t a) {
   return (x + a - 1) / a * a;
@@ -196,7 +173,7 @@ void CpuBackend::matmul_multi(std::span<const MatmulTarget> targets, const float
                                 static_cast<const uint8_t*>(t.w->data) + r * t.w->row_bytes,
                                 row.data(), k);
           for (int32_t i = 0; i < n; ++i) {
-            t.y[i * t.w->n_out + r] = dot_f32(row.data(), x + i * k, static_cast<int>(k));
+            t.y[i * t.w->n_out + r] = vec::dot(row.data(), x + i * k, static_cast<int>(k));
           }
         }
       });
@@ -312,7 +289,7 @@ void CpuBackend::attention(const float* q, const float* k_cache, const float* v_
       const float* qi = q + (static_cast<int64_t>(i) * H + h) * dh;
       float mx = -INFINITY;
       for (int32_t t = 0; t < n_vis; ++t) {
-        const float s = dot_f32(qi, k_cache + t * kv_stride + hk * dh, dh) * p.scale;
+        const float s = vec::dot(qi, k_cache + t * kv_stride + hk * dh, dh) * p.scale;
         scores[static_cast<size_t>(t)] = s;
         mx = std::max(mx, s);
       }
@@ -322,12 +299,11 @@ void CpuBackend::attention(const float* q, const float* k_cache, const float* v_
         scores[static_cast<size_t>(t)] = e;
         sum += e;
       }
-      float* oi = out + (static_cast<int64_t>(i) * H + h) * dh;
-      std::memset(oi, 0, sizeof(float) * static_cast<size_t>(dh));
-      for (int32_t t = 0; t < n_vis; ++t) {
-        axpy_f32(oi, v_cache + t * kv_stride + hk * dh, scores[static_cast<size_t>(t)], dh);
-      }
-      scale_f32(oi, 1.0f / sum, dh);
+      // Normalise the weights first, then one weighted sum of the visible value rows.
+      const float inv_sum = 1.0f / sum;
+      for (int32_t t = 0; t < n_vis; ++t) scores[static_cast<size_t>(t)] *= inv_sum;
+      vec::weighted_row_sum(out + (static_cast<int64_t>(i) * H + h) * dh, v_cache + hk * dh,
+                            kv_stride, scores.data(), n_vis, dh);
     }
   });
 }
