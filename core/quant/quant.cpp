@@ -14,10 +14,17 @@ namespace memlong::quant {
 namespace {
 
 std::atomic<bool> g_force_scalar{false};
+}  // namespace
+
+bool detail::scalar_forced() {
+  return g_force_scalar.load(std::memory_order_relaxed);
+}
+
+namespace {
 std::atomic<bool> g_disable_vnni{false};
 
 bool use_avx2() {
-  return !g_force_scalar.load(std::memory_order_relaxed) && detail::cpu_has_avx2();
+  return !detail::scalar_forced() && detail::cpu_has_avx2();
 }
 bool use_vnni() {
   return use_avx2() && !g_disable_vnni.load(std::memory_order_relaxed) &&

@@ -9,6 +9,9 @@
 
 namespace memlong::quant::detail {
 
+// True while tests force the scalar path (quant::force_scalar_for_testing).
+bool scalar_forced();
+
 // True when the CPU has AVX2, FMA and F16C (checked once).
 bool cpu_has_avx2();
 
@@ -28,6 +31,10 @@ bool matmul_rows_vnni(DType t, int64_t k, const void* w, size_t w_row_bytes, int
 
 // Tests only: disallows (true) the VNNI kernels so the plain AVX2 ones run on a VNNI machine.
 void disable_vnni_for_testing(bool disable);
+
+// AVX2 symmetric 32-element quantizer for Q8_0/Q8_1 activations, bit-exact with the scalar one:
+// returns d, fills qs[32], sets *sum_q. Only call when cpu_has_avx2().
+float quantize_q8_block_avx2(const float* x, int8_t* qs, int* sum_q);
 
 // Scalar dot of one weight row with one activation row (in vec_dot_type(t)): the reference that
 // every SIMD kernel must match up to float summation order.

@@ -9,6 +9,7 @@
 #include "core/common/status.h"
 #include "core/quant/blocks.h"
 #include "core/quant/quant.h"
+#include "core/quant/quant_kernels.h"
 
 namespace memlong::quant {
 namespace {
@@ -38,6 +39,11 @@ inline float signed_abs_max(const float* x, int n) {
 
 // Symmetric 32-element quantizer shared by Q8_0 / Q8_1; returns d, fills qs, sets *sum_q.
 float quantize_q8_block(const float* x, int8_t* qs, int* sum_q) {
+#if defined(__x86_64__)
+  if (detail::cpu_has_avx2() && !detail::scalar_forced()) {
+    return detail::quantize_q8_block_avx2(x, qs, sum_q);
+  }
+#endif
   const float d = abs_max(x, kQk) / 127.0f;
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   int sum = 0;
