@@ -17,6 +17,8 @@ std::string default_model_path() {
   return default_models_dir() + "/" + kDefaultModelFile;
 }
 
+std::string default_retriever_path() { return default_models_dir() + "/" + kDefaultRetrieverFile; }
+
 std::string missing_model_hint(const std::string& path) {
   return "model file " + path +
          " is missing; run scripts/setup from the MemLong source tree (or memlong-fetch-models) "

