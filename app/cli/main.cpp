@@ -7,7 +7,9 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/common/cancel.h"
@@ -15,6 +17,8 @@
 #include "core/engine/engine.h"
 #include "core/generate/chat_session.h"
 #include "core/generate/generator.h"
+#include "core/memory/eval_ppl.h"
+#include "core/memory/reader.h"
 #include "core/quant/quant.h"
 
 namespace {
@@ -235,6 +239,156 @@ int cmd_tokenize(const ModelArgs& ma, const std::string& text, bool ids_only, bo
   return 0;
 }
 
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+struct EvalPplArgs {
+  std::vector<std::string> documents;
+  std::string windows = "1024,2048";
+  std::string modes = "none,zero,contiguous";
+  std::string evictions = "counter";
+  int64_t max_windows = 8;
+  std::string retriever;
+  std::vector<std::string> overrides;
+  bool reset_per_document = false;
+  std::string json_path;
+};
+
+int cmd_eval_ppl(const ModelArgs& ma, const EvalPplArgs& a) {
+  auto engine = load_engine(ma);
+  if (!engine.is_ok()) return fail(engine.status());
+  const Engine& e = **engine;
+  std::unique_ptr<Embedder> embedder;
+  const std::vector<std::string> modes = split_list(a.modes);
+  const bool any_memory =
+      std::any_of(modes.begin(), modes.end(), [](const std::string& m) { return m != "none"; });
+  if (any_memory) {
+    const std::string path = a.retriever.empty() ? default_retriever_path() : a.retriever;
+    auto emb = load_embedder(path, ma.threads);
+    if (!emb.is_ok()) return fail(emb.status().with_context("loading the retriever"));
+    embedder = std::move(emb).value();
+  }
+  nlohmann::json runs = nlohmann::json::array();
+  std::printf("| window | memory | positions | eviction | windows | scored tokens | PPL | s |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  for (const std::string& w : split_list(a.windows)) {
+    for (const std::string& mode : modes) {
+      for (const std::string& ev :
+           mode == "none" ? std::vector<std::string>{"-"} : split_list(a.evictions)) {
+        PplEvalOptions o;
+        o.documents = a.documents;
+        o.window_tokens = std::stoll(w);
+        o.max_windows_per_doc = a.max_windows;
+        o.use_memory = mode != "none";
+        o.reset_per_document = a.reset_per_document;
+        if (o.use_memory) {
+          std::vector<std::string> ov = {"position_mode=" + mode, "eviction=" + ev};
+          ov.insert(ov.end(), a.overrides.begin(), a.overrides.end());
+          auto cfg = memlong_config_for(e.file(), ov);
+          if (!cfg.is_ok()) return fail(cfg.status());
+          o.memlong = *cfg;
+        }
+        auto r = run_ppl_eval(e, embedder.get(), o, [](int64_t done, int64_t total) {
+          std::fprintf(stderr, "\r  window %lld/%lld", static_cast<long long>(done),
+                       static_cast<long long>(total));
+        });
+        std::fprintf(stderr, "\r");
+        if (!r.is_ok()) return fail(r.status());
+        std::printf("| %s | %s | %s | %s | %lld | %lld | %.3f | %.0f |\n", w.c_str(),
+                    o.use_memory ? "MemLong" : "none", o.use_memory ? mode.c_str() : "-",
+                    ev.c_str(), static_cast<long long>(r->n_windows),
+                    static_cast<long long>(r->n_scored_tokens), r->ppl, r->seconds);
+        std::fflush(stdout);
+        nlohmann::json j = {
+            {"window", o.window_tokens},
+            {"memory", o.use_memory},
+            {"position_mode", o.use_memory ? mode : "none"},
+            {"eviction", ev},
+            {"memory_persistence", a.reset_per_document ? "reset_per_document" : "persistent"},
+            {"windows", r->n_windows},
+            {"scored_tokens", r->n_scored_tokens},
+            {"ppl", r->ppl},
+            {"mean_window_loss", r->mean_window_loss},
+            {"seconds", r->seconds},
+            {"memory_entries", r->memory_entries},
+            {"memory_tokens", r->memory_tokens},
+            {"evicted_entries", r->evicted_entries}};
+        if (o.use_memory) j["memlong"] = o.memlong.summary();
+        runs.push_back(j);
+      }
+    }
+  }
+  if (!a.json_path.empty()) {
+    nlohmann::json out = {{"command", "eval-ppl"},
+                          {"model", e.file().path},
+                          {"retriever", embedder ? embedder->info().path : ""},
+                          {"documents", a.documents},
+                          {"max_windows_per_doc", a.max_windows},
+                          {"threads", ma.threads},
+                          {"runs", runs}};
+    std::ofstream f(a.json_path);
+    f << out.dump(2) << "\n";
+    if (!f) return fail(io_error("cannot write " + a.json_path));
+  }
+  return 0;
+}
+
+int cmd_read(const ModelArgs& ma, const std::string& file, const std::string& retriever,
+             const std::vector<std::string>& overrides, int64_t max_tokens) {
+  auto engine = load_engine(ma);
+  if (!engine.is_ok()) return fail(engine.status());
+  const Engine& e = **engine;
+  auto emb = load_embedder(retriever.empty() ? default_retriever_path() : retriever, ma.threads);
+  if (!emb.is_ok()) return fail(emb.status().with_context("loading the retriever"));
+  auto cfg = memlong_config_for(e.file(), overrides);
+  if (!cfg.is_ok()) return fail(cfg.status());
+  auto text = read_text_file(file, size_t{1} << 30);
+  if (!text.is_ok()) return fail(text.status());
+  std::vector<int32_t> ids = e.tokenizer().encode(*text, false, false);
+  if (max_tokens > 0 && static_cast<int64_t>(ids.size()) > max_tokens) ids.resize(max_tokens);
+  MemoryBankConfig bc;
+  bc.n_head_kv = e.model().config().n_head_kv;
+  bc.head_dim = e.model().config().head_dim;
+  bc.emb_dim = (*emb)->info().dim;
+  bc.entry_tokens = cfg->entry_tokens;
+  bc.capacity_tokens = cfg->capacity_tokens;
+  bc.eviction = cfg->eviction;
+  bc.dtype = cfg->mem_dtype;
+  auto bank = MemoryBank::create(bc);
+  if (!bank.is_ok()) return fail(bank.status());
+  auto reader = MemLongReader::create(e, **emb, **bank, *cfg);
+  if (!reader.is_ok()) return fail(reader.status());
+  std::fprintf(stderr, "reading %zu tokens of %s with %s\n", ids.size(), file.c_str(),
+               cfg->summary().c_str());
+  CancelSource cancel;
+  g_cancel = &cancel;
+  ReadCallOptions ro;
+  auto r = (*reader)->read_call(
+      ids, ro,
+      [&](const PassReport& p) {
+        std::printf("pass @%lld (%d tokens%s): retrieved", static_cast<long long>(p.token_offset),
+                    p.n_tokens, p.is_tail ? ", tail" : "");
+        for (const RetrievedEntry& re : p.retrieved) {
+          std::printf(" [%llu @%lld %.3f]", static_cast<unsigned long long>(re.info.seq),
+                      static_cast<long long>(re.info.token_offset), re.score);
+        }
+        std::printf("; wrote %zu entries; memory %lld entries, %lld tokens\n", p.written.size(),
+                    static_cast<long long>((*bank)->n_entries()),
+                    static_cast<long long>((*bank)->used_tokens()));
+      },
+      cancel.token());
+  g_cancel = nullptr;
+  if (!r.is_ok()) return fail(r.status());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -277,6 +431,34 @@ int main(int argc, char** argv) {
   tok->add_flag("--ids", tok_ids, "Print only the ids");
   tok->add_flag("--special", tok_special, "Parse special tokens such as <|im_start|>");
 
+  ModelArgs ppl_model;
+  EvalPplArgs ppl;
+  auto* eval_ppl = app.add_subcommand(
+      "eval-ppl", "Sliding-window perplexity with and without MemLong memory (MEMLONG.md 8.1)");
+  add_model_args(eval_ppl, &ppl_model);
+  eval_ppl->add_option("documents", ppl.documents, "Text files")->required();
+  eval_ppl->add_option("--windows", ppl.windows, "Window sizes in tokens")->capture_default_str();
+  eval_ppl->add_option("--modes", ppl.modes, "none, zero, contiguous")->capture_default_str();
+  eval_ppl->add_option("--eviction", ppl.evictions, "counter, fifo_half")->capture_default_str();
+  eval_ppl->add_option("--max-windows", ppl.max_windows, "Windows per document (0: all)")
+      ->capture_default_str();
+  eval_ppl->add_option("--retriever", ppl.retriever, "Retriever file or folder");
+  eval_ppl->add_option("--memlong", ppl.overrides, "MemLong setting key=value (repeatable)");
+  eval_ppl->add_flag("--reset-per-document", ppl.reset_per_document,
+                     "Clear memory between documents (default: persistent, as the reference)");
+  eval_ppl->add_option("--json", ppl.json_path, "Write the results as JSON to this file");
+
+  ModelArgs read_model;
+  std::string read_file, read_retriever;
+  std::vector<std::string> read_overrides;
+  int64_t read_max = 0;
+  auto* read = app.add_subcommand("read", "Read a text through MemLong memory, showing retrieval");
+  add_model_args(read, &read_model);
+  read->add_option("file", read_file, "Text file")->required();
+  read->add_option("--retriever", read_retriever, "Retriever file or folder");
+  read->add_option("--memlong", read_overrides, "MemLong setting key=value (repeatable)");
+  read->add_option("--max-tokens", read_max, "Read at most this many tokens");
+
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, on_sigint);
 
@@ -285,5 +467,7 @@ int main(int argc, char** argv) {
     return cmd_generate(gen_model, gen_sampling, gen_prompt, gen_raw, gen_system, gen_quiet);
   if (*chat) return cmd_chat(chat_model, chat_sampling, chat_system);
   if (*tok) return cmd_tokenize(tok_model, tok_text, tok_ids, tok_special);
+  if (*eval_ppl) return cmd_eval_ppl(ppl_model, ppl);
+  if (*read) return cmd_read(read_model, read_file, read_retriever, read_overrides, read_max);
   return 0;
 }

@@ -75,6 +75,15 @@ struct AttentionParams {
   int32_t n_query = 0;  // query rows in this call
   int32_t q_pos0 = 0;   // cache position of the first query; query i sees keys [0, q_pos0 + i]
   int32_t n_kv = 0;     // cached keys visible to the last query (q_pos0 + n_query)
+  // MemLong retrieval attention (MEMLONG.md §5): n_mem memory keys/values [n_mem, Hkv, dh]
+  // (already at their memory positions), fully visible to every query, share ONE softmax with the
+  // local causal keys. n_mem == 0 is plain causal attention.
+  const float* mem_k = nullptr;
+  const float* mem_v = nullptr;
+  int32_t n_mem = 0;
+  // Optional output: per query head, the attention mass on the memory keys, summed over memory
+  // tokens, [n_query, H] (citations rank entries by it). Null: not computed.
+  float* mem_mass = nullptr;
 };
 
 class Backend {
@@ -118,8 +127,9 @@ class Backend {
   // x[n, n_heads, head_dim] rotated in place; positions: device int32 [n].
   virtual void rope(float* x, int32_t n, int32_t n_heads, const int32_t* positions,
                     const RopeParams& p) = 0;
-  // Causal grouped-query attention over the cache. q: [n_query, H, dh]; k_cache, v_cache:
-  // [>= n_kv, Hkv, dh]; out: [n_query, H, dh]. Query head h reads KV head h / (H / Hkv).
+  // Causal grouped-query attention over the cache, joint with memory when p.n_mem > 0.
+  // q: [n_query, H, dh]; k_cache, v_cache: [>= n_kv, Hkv, dh]; out: [n_query, H, dh].
+  // Query head h reads KV head h / (H / Hkv), for memory and local keys alike.
   virtual void attention(const float* q, const float* k_cache, const float* v_cache,
                          const AttentionParams& p, float* out) = 0;
   // out = silu(gate) * up, elementwise over n values; out may alias gate.

@@ -34,6 +34,7 @@ void add_bias(float* y, int32_t n, int64_t n_out, const WeightHandle* bias) {
 CpuBackend::CpuBackend(int n_threads, bool exact_activations)
     : pool_(n_threads), exact_activations_(exact_activations) {
   scratch_.resize(static_cast<size_t>(pool_.n_threads()));
+  scratch2_.resize(static_cast<size_t>(pool_.n_threads()));
 }
 
 std::string CpuBackend::description() const {
@@ -275,11 +276,16 @@ void CpuBackend::attention(const float* q, const float* k_cache, const float* v_
                            const AttentionParams& p, float* out) {
   const int32_t H = p.n_head, Hkv = p.n_head_kv, dh = p.head_dim;
   const int32_t group = H / Hkv;
+  const int32_t M = p.mem_k != nullptr ? p.n_mem : 0;
   const int64_t kv_stride = static_cast<int64_t>(Hkv) * dh;
   const int64_t n_tasks = static_cast<int64_t>(p.n_query) * H;
   pool_.run([&](int ith, int nth) {
+    // scores[0, M) are memory logits, scores[M, M + n_vis) local ones: one softmax over both.
     std::vector<float>& scores = scratch_[static_cast<size_t>(ith)];
-    if (scores.size() < static_cast<size_t>(p.n_kv)) scores.resize(static_cast<size_t>(p.n_kv));
+    const auto need = static_cast<size_t>(M + p.n_kv);
+    if (scores.size() < need) scores.resize(need);
+    std::vector<float>& partial = scratch2_[static_cast<size_t>(ith)];
+    if (M > 0 && partial.size() < static_cast<size_t>(dh)) partial.resize(static_cast<size_t>(dh));
     // Interleave tasks across threads so causal rows (short and long) balance out.
     for (int64_t task = ith; task < n_tasks; task += nth) {
       const int32_t i = static_cast<int32_t>(task / H);
@@ -288,22 +294,37 @@ void CpuBackend::attention(const float* q, const float* k_cache, const float* v_
       const int32_t n_vis = std::min(p.n_kv, p.q_pos0 + i + 1);
       const float* qi = q + (static_cast<int64_t>(i) * H + h) * dh;
       float mx = -INFINITY;
-      for (int32_t t = 0; t < n_vis; ++t) {
-        const float s = vec::dot(qi, k_cache + t * kv_stride + hk * dh, dh) * p.scale;
+      for (int32_t t = 0; t < M; ++t) {
+        const float s = vec::dot(qi, p.mem_k + t * kv_stride + hk * dh, dh) * p.scale;
         scores[static_cast<size_t>(t)] = s;
         mx = std::max(mx, s);
       }
-      float sum = 0.0f;
+      float* local = scores.data() + M;
       for (int32_t t = 0; t < n_vis; ++t) {
+        const float s = vec::dot(qi, k_cache + t * kv_stride + hk * dh, dh) * p.scale;
+        local[t] = s;
+        mx = std::max(mx, s);
+      }
+      float sum = 0.0f;
+      for (int32_t t = 0; t < M + n_vis; ++t) {
         const float e = std::exp(scores[static_cast<size_t>(t)] - mx);
         scores[static_cast<size_t>(t)] = e;
         sum += e;
       }
-      // Normalise the weights first, then one weighted sum of the visible value rows.
+      // Normalise the weights first, then weighted sums of the value rows.
       const float inv_sum = 1.0f / sum;
-      for (int32_t t = 0; t < n_vis; ++t) scores[static_cast<size_t>(t)] *= inv_sum;
-      vec::weighted_row_sum(out + (static_cast<int64_t>(i) * H + h) * dh, v_cache + hk * dh,
-                            kv_stride, scores.data(), n_vis, dh);
+      float mem_mass = 0.0f;
+      for (int32_t t = 0; t < M + n_vis; ++t) {
+        scores[static_cast<size_t>(t)] *= inv_sum;
+        if (t < M) mem_mass += scores[static_cast<size_t>(t)];
+      }
+      float* oi = out + (static_cast<int64_t>(i) * H + h) * dh;
+      vec::weighted_row_sum(oi, v_cache + hk * dh, kv_stride, local, n_vis, dh);
+      if (M > 0) {
+        vec::weighted_row_sum(partial.data(), p.mem_v + hk * dh, kv_stride, scores.data(), M, dh);
+        for (int32_t j = 0; j < dh; ++j) oi[j] += partial[static_cast<size_t>(j)];
+      }
+      if (p.mem_mass != nullptr) p.mem_mass[static_cast<int64_t>(i) * H + h] = mem_mass;
     }
   });
 }

@@ -56,9 +56,10 @@ class CpuBackend final : public Backend {
   void maybe_parallel_for(int64_t n_rows, int64_t work,
                           const std::function<void(int64_t, int64_t)>& fn);
 
-  std::vector<uint8_t> xq_;                  // activations converted to the weights' vec_dot type
-  std::vector<uint8_t> xq2_;                 // second conversion when fused weights differ in type
-  std::vector<std::vector<float>> scratch_;  // per-thread scratch (attention scores)
+  std::vector<uint8_t> xq_;                   // activations converted to the weights' vec_dot type
+  std::vector<uint8_t> xq2_;                  // second conversion when fused weights differ in type
+  std::vector<std::vector<float>> scratch_;   // per-thread scratch (attention scores)
+  std::vector<std::vector<float>> scratch2_;  // per-thread scratch (memory value sums)
   struct MatmulBlock {  // rows [r0, r1) of target `target`, input conversion `conv`
     int32_t target;
     int32_t conv;

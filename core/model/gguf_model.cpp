@@ -252,7 +252,20 @@ Result<std::unique_ptr<ModelFile>> open_gguf_model(const std::string& path) {
 
   MEMLONG_RETURN_IF_ERROR(read_vocab(*f, c.n_vocab, &model->vocab));
   model->chat_template = f->get_string("tokenizer.chat_template").value_or("");
-  for (const GgufKv& kv : f->metadata()) model->metadata[kv.key] = kv.value.summary();
+  for (const GgufKv& kv : f->metadata()) {
+    model->metadata[kv.key] = kv.value.summary();
+    if (kv.key.rfind("memlong.", 0) == 0) {
+      std::string text;
+      if (kv.value.type == GgufType::kArray) {
+        for (size_t i = 0; i < kv.value.ints.size(); ++i) {
+          text += (i ? "," : "") + std::to_string(kv.value.ints[i]);
+        }
+      } else {
+        text = kv.value.type == GgufType::kString ? kv.value.s : kv.value.summary();
+      }
+      model->memlong_settings[kv.key.substr(8)] = text;
+    }
+  }
 
   for (const GgufTensorInfo& t : f->tensors()) {
     TensorView v;

@@ -362,6 +362,19 @@ Result<std::unique_ptr<ModelFile>> open_hf_model(const std::string& folder) {
         if (s.size() > 80) s = s.substr(0, 77) + "...";
         model->metadata[it.key()] = s;
       }
+      if (config.contains("memlong") && config["memlong"].is_object()) {
+        for (auto it = config["memlong"].begin(); it != config["memlong"].end(); ++it) {
+          std::string text;
+          if (it.value().is_array()) {
+            for (size_t i = 0; i < it.value().size(); ++i) {
+              text += (i ? "," : "") + it.value()[i].dump();
+            }
+          } else {
+            text = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+          }
+          model->memlong_settings[it.key()] = text;
+        }
+      }
       if (config.contains("_name_or_path") && config["_name_or_path"].is_string()) {
         model->config.name = config["_name_or_path"].get<std::string>();
       }

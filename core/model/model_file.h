@@ -43,6 +43,10 @@ struct ModelFile {
   std::string tokenizer_model_path;  // SentencePiece tokenizer.model, when the source has one
   std::string chat_template;         // Jinja source, when the source has one
   std::map<std::string, std::string> metadata;  // printable key -> value summary, for `info`
+  // MemLong settings that travel with the model (GGUF `memlong.*` keys, config.json "memlong"
+  // object): key without prefix -> value text, arrays as "15,19,23". See
+  // core/memory/memlong_config.
+  std::map<std::string, std::string> memlong_settings;
   std::map<std::string, TensorView> tensors;
   std::vector<MappedFile> maps;             // keep-alive for tensor bytes
   std::vector<std::vector<uint8_t>> owned;  // converted tensors, if any (kept alive here)

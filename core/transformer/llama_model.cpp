@@ -145,6 +145,38 @@ void InferenceContext::truncate(int32_t n) {
 
 Result<std::vector<float>> InferenceContext::eval(std::span<const int32_t> tokens,
                                                   bool all_logits) {
+  return eval(tokens, all_logits, MemoryAttention{}, nullptr);
+}
+
+Status InferenceContext::upload_memory(const MemoryAttention& mem) {
+  const LlamaConfig& c = model_->config();
+  Backend& b = *backend_;
+  n_mem_ = mem.n_mem;
+  if (mem.n_mem <= 0) return Status::ok();
+  if (mem.k == nullptr || mem.v == nullptr) return invalid_argument("memory K/V missing");
+  const size_t row = static_cast<size_t>(c.n_head_kv) * static_cast<size_t>(c.head_dim);
+  const size_t bytes = static_cast<size_t>(mem.n_mem) * row * sizeof(float);
+  if (mem_k_.size_bytes() < bytes) {
+    MEMLONG_ASSIGN_OR_RETURN(mem_k_, b.alloc(bytes));
+    MEMLONG_ASSIGN_OR_RETURN(mem_v_, b.alloc(bytes));
+    MEMLONG_ASSIGN_OR_RETURN(mem_positions_, b.alloc(static_cast<size_t>(mem.n_mem) * 4));
+  }
+  b.copy_to_device(mem_k_.data(), mem.k, bytes);
+  b.copy_to_device(mem_v_.data(), mem.v, bytes);
+  if (mem.contiguous_positions) {
+    // Memory token t sits at position t, right before the local window (MEMLONG.md §5.3); the
+    // stored keys are pre-RoPE, so rotate the backend copy once per call, never the bank's.
+    std::vector<int32_t> pos(static_cast<size_t>(mem.n_mem));
+    for (int32_t t = 0; t < mem.n_mem; ++t) pos[static_cast<size_t>(t)] = t;
+    b.copy_to_device(mem_positions_.data(), pos.data(), pos.size() * 4);
+    b.rope(mem_k_.f32(), mem.n_mem, c.n_head_kv, mem_positions_.i32(), model_->rope_params());
+  }
+  return Status::ok();
+}
+
+Result<std::vector<float>> InferenceContext::eval(std::span<const int32_t> tokens, bool all_logits,
+                                                  const MemoryAttention& mem,
+                                                  MemoryOutputs* mem_out) {
   const LlamaConfig& c = model_->config();
   if (tokens.empty()) return invalid_argument("eval needs at least one token");
   if (static_cast<int64_t>(n_past_) + static_cast<int64_t>(tokens.size()) > n_ctx_) {
@@ -158,20 +190,34 @@ Result<std::vector<float>> InferenceContext::eval(std::span<const int32_t> token
                               std::to_string(c.n_vocab));
     }
   }
+  if (mem.memory_layer >= c.n_layer) return invalid_argument("memory layer out of range");
+  for (int32_t l : mem.retrieval_layers) {
+    if (l < 0 || l >= c.n_layer) return invalid_argument("retrieval layer out of range");
+  }
+  MEMLONG_RETURN_IF_ERROR(upload_memory(mem));
+  if (mem_out != nullptr) {
+    const size_t n_vals = tokens.size() * static_cast<size_t>(c.n_head_kv) * c.head_dim;
+    mem_out->stash_k.assign(n_vals, 0.0f);
+    mem_out->stash_v.assign(n_vals, 0.0f);
+  }
+  const int32_t first_pos = n_past_;
+  stash_base_ = n_past_;
   std::vector<float> logits;
   logits.reserve(static_cast<size_t>(all_logits ? tokens.size() : 1) *
                  static_cast<size_t>(c.n_vocab));
   for (size_t off = 0; off < tokens.size(); off += static_cast<size_t>(max_batch_)) {
     const size_t len = std::min(tokens.size() - off, static_cast<size_t>(max_batch_));
     const bool is_last = off + len == tokens.size();
-    MEMLONG_RETURN_IF_ERROR(
-        eval_batch(tokens.subspan(off, len), all_logits || is_last, all_logits, &logits));
+    MEMLONG_RETURN_IF_ERROR(eval_batch(tokens.subspan(off, len), all_logits || is_last, all_logits,
+                                       &logits, &mem, mem_out));
   }
+  (void)first_pos;
   return logits;
 }
 
 Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_logits,
-                                    bool all_rows, std::vector<float>* out) {
+                                    bool all_rows, std::vector<float>* out,
+                                    const MemoryAttention* mem, MemoryOutputs* mem_out) {
   const LlamaConfig& c = model_->config();
   Backend& b = *backend_;
   const auto n = static_cast<int32_t>(tokens.size());
@@ -179,8 +225,14 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
   const int64_t kv_dim = static_cast<int64_t>(Hkv) * dh;
   const int64_t q_dim = static_cast<int64_t>(H) * dh;
 
+  // Local RoPE positions (MEMLONG.md §5.3): zero mode numbers the call's window from 1 (memory
+  // sits at 0); contiguous mode puts the window right after the n_mem memory tokens. Without
+  // memory both are plain positions up to an offset, which RoPE's relative form ignores.
+  const bool has_mem = mem != nullptr && n_mem_ > 0;
+  const int32_t pos_offset =
+      mem == nullptr ? 0 : (mem->contiguous_positions ? n_mem_ : (has_mem ? 1 : 0));
   std::vector<int32_t> pos(static_cast<size_t>(n));
-  for (int32_t i = 0; i < n; ++i) pos[static_cast<size_t>(i)] = n_past_ + i;
+  for (int32_t i = 0; i < n; ++i) pos[static_cast<size_t>(i)] = pos_offset + n_past_ + i;
   b.copy_to_device(tokens_.data(), tokens.data(), static_cast<size_t>(n) * 4);
   b.copy_to_device(positions_.data(), pos.data(), static_cast<size_t>(n) * 4);
 
@@ -209,13 +261,30 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
     b.rms_norm(x, L.attn_norm, c.rms_eps, n, d, xn);
     const Backend::MatmulTarget qkv[3] = {{&L.wq, q, &L.bq}, {&L.wk, k, &L.bk}, {&L.wv, v, &L.bv}};
     b.matmul_multi(qkv, xn, n);
+    if (mem_out != nullptr && mem != nullptr && l == mem->memory_layer) {
+      // The stash: memory-layer K/V after the input norm, before RoPE (MEMLONG.md §2.2 step 4).
+      const size_t at = static_cast<size_t>(n_past_ - stash_base_) * static_cast<size_t>(kv_dim);
+      MEMLONG_RETURN_IF_ERROR(
+          b.copy_to_host(mem_out->stash_k.data() + at, k, static_cast<size_t>(n * kv_dim) * 4));
+      MEMLONG_RETURN_IF_ERROR(
+          b.copy_to_host(mem_out->stash_v.data() + at, v, static_cast<size_t>(n * kv_dim) * 4));
+    }
     b.rope(q, n, H, positions_.i32(), rope);
     b.rope(k, n, Hkv, positions_.i32(), rope);
     float* kc = k_cache_[static_cast<size_t>(l)].f32();
     float* vc = v_cache_[static_cast<size_t>(l)].f32();
     b.copy(kc + n_past_ * kv_dim, k, static_cast<size_t>(n * kv_dim) * 4);
     b.copy(vc + n_past_ * kv_dim, v, static_cast<size_t>(n * kv_dim) * 4);
-    b.attention(q, kc, vc, ap, attn);
+    if (has_mem && std::find(mem->retrieval_layers.begin(), mem->retrieval_layers.end(), l) !=
+                       mem->retrieval_layers.end()) {
+      AttentionParams apm = ap;
+      apm.mem_k = mem_k_.f32();
+      apm.mem_v = mem_v_.f32();
+      apm.n_mem = n_mem_;
+      b.attention(q, kc, vc, apm, attn);
+    } else {
+      b.attention(q, kc, vc, ap, attn);
+    }
     b.matmul(L.wo, attn, n, xn);
     b.add(x, xn, static_cast<int64_t>(n) * d);
 

@@ -47,6 +47,25 @@ class LlamaModel {
   DeviceBuffer rope_inv_freq_;  // [dh/2] f32
 };
 
+// MemLong inputs of one eval() call (MEMLONG.md §2.2, §5). Memory K/V are the memory layer's
+// pre-RoPE keys and values, [n_mem, Hkv, dh] f32 in host memory, in chronological order.
+struct MemoryAttention {
+  const float* k = nullptr;
+  const float* v = nullptr;
+  int32_t n_mem = 0;
+  // zero (false): memory keys at position 0, unrotated; local positions n_past+1.. (the paper).
+  // contiguous (true): memory keys rotated to 0..n_mem-1, local positions n_mem+n_past...
+  bool contiguous_positions = false;
+  std::span<const int32_t> retrieval_layers;  // layers whose attention is joint with memory
+  int32_t memory_layer = -1;                  // layer whose pre-RoPE K/V go to the stash
+};
+
+// What a memory-aware eval() hands back besides logits.
+struct MemoryOutputs {
+  // The memory layer's pre-RoPE K and V of this call's tokens, [n, Hkv, dh] f32.
+  std::vector<float> stash_k, stash_v;
+};
+
 class InferenceContext {
  public:
   // n_ctx: KV cache capacity in tokens (<= 0: the model's native context). max_batch: most tokens
@@ -58,6 +77,13 @@ class InferenceContext {
   // Returns logits: [n, V] when all_logits, else [1, V] for the last token.
   // Errors: InvalidArgument (empty input, token id out of range, cache full).
   Result<std::vector<float>> eval(std::span<const int32_t> tokens, bool all_logits);
+
+  // The same with MemLong memory: layers in mem.retrieval_layers attend jointly to the memory and
+  // the local causal keys (one softmax), positions follow mem's mode, and when `out` is given the
+  // memory layer's pre-RoPE K/V of the tokens are returned. `mem` with n_mem == 0 and no layers
+  // is plain eval (up to the position offset of zero mode, which RoPE does not see).
+  Result<std::vector<float>> eval(std::span<const int32_t> tokens, bool all_logits,
+                                  const MemoryAttention& mem, MemoryOutputs* out);
 
   int32_t n_past() const { return n_past_; }
   int32_t n_ctx() const { return n_ctx_; }
@@ -71,7 +97,8 @@ class InferenceContext {
   // Runs one batch (<= max_batch tokens). want_logits: append logits to *out, for every row when
   // all_rows, else for the last row only.
   Status eval_batch(std::span<const int32_t> tokens, bool want_logits, bool all_rows,
-                    std::vector<float>* out);
+                    std::vector<float>* out, const MemoryAttention* mem, MemoryOutputs* mem_out);
+  Status upload_memory(const MemoryAttention& mem);
 
   const LlamaModel* model_ = nullptr;
   Backend* backend_ = nullptr;
@@ -81,6 +108,10 @@ class InferenceContext {
   std::vector<DeviceBuffer> k_cache_, v_cache_;  // per layer [C, Hkv*dh]
   // scratch, sized for max_batch rows
   DeviceBuffer x_, xn_, q_, k_, v_, attn_, gate_, up_, logits_, tokens_, positions_;
+  // MemLong: memory K (rotated in contiguous mode) and V on the backend, and their positions.
+  DeviceBuffer mem_k_, mem_v_, mem_positions_;
+  int32_t n_mem_ = 0;
+  int32_t stash_base_ = 0;  // n_past at the start of the current eval (stash row 0)
 };
 
 }  // namespace memlong

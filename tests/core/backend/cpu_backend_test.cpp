@@ -169,6 +169,103 @@ TEST(CpuBackend, GqaAttentionMatchesReplicatedHeads) {
   }
 }
 
+// MemLong retrieval attention (MEMLONG.md §5.1): ONE softmax over [memory ; local causal],
+// memory fully visible, GQA mapping for both, against a double loop with replicated heads.
+TEST(CpuBackend, JointMemoryAttentionMatchesNaiveSingleSoftmax) {
+  CpuBackend b(2);
+  const int H = 6, Hkv = 3, dh = 8, M = 5, n = 4, n_past = 2, n_kv = n_past + n, g = H / Hkv;
+  auto q = random_vec(n * H * dh, 21);
+  auto kc = random_vec(n_kv * Hkv * dh, 22), vc = random_vec(n_kv * Hkv * dh, 23);
+  auto mk = random_vec(M * Hkv * dh, 24), mv = random_vec(M * Hkv * dh, 25);
+  std::vector<float> out(n * H * dh), mass(n * H);
+  AttentionParams p;
+  p.n_head = H;
+  p.n_head_kv = Hkv;
+  p.head_dim = dh;
+  p.scale = 0.3f;
+  p.n_query = n;
+  p.q_pos0 = n_past;
+  p.n_kv = n_kv;
+  p.mem_k = mk.data();
+  p.mem_v = mv.data();
+  p.n_mem = M;
+  p.mem_mass = mass.data();
+  b.attention(q.data(), kc.data(), vc.data(), p, out.data());
+  for (int i = 0; i < n; ++i) {
+    for (int h = 0; h < H; ++h) {
+      const int hk = h / g, vis = n_past + i + 1;
+      std::vector<double> s;
+      std::vector<const float*> vals;
+      for (int t = 0; t < M; ++t) {
+        double d = 0;
+        for (int j = 0; j < dh; ++j) d += q[(i * H + h) * dh + j] * mk[(t * Hkv + hk) * dh + j];
+        s.push_back(d * 0.3);
+        vals.push_back(&mv[(t * Hkv + hk) * dh]);
+      }
+      for (int t = 0; t < vis; ++t) {
+        double d = 0;
+        for (int j = 0; j < dh; ++j) d += q[(i * H + h) * dh + j] * kc[(t * Hkv + hk) * dh + j];
+        s.push_back(d * 0.3);
+        vals.push_back(&vc[(t * Hkv + hk) * dh]);
+      }
+      double mx = -1e300, z = 0, mem = 0;
+      for (double x : s) mx = std::max(mx, x);
+      for (double& x : s) z += (x = std::exp(x - mx));
+      for (int t = 0; t < M; ++t) mem += s[t] / z;
+      EXPECT_NEAR(mass[i * H + h], mem, 1e-5);
+      for (int j = 0; j < dh; ++j) {
+        double o = 0;
+        for (size_t t = 0; t < s.size(); ++t) o += s[t] / z * vals[t][j];
+        EXPECT_NEAR(out[(i * H + h) * dh + j], o, 1e-5);
+      }
+    }
+  }
+}
+
+// Zero mode (§5.3): local positions 1..n with memory unrotated at 0 is the same attention as
+// local positions a..a+n-1 with memory keys rotated to a-1 (RoPE scores depend on offsets only).
+TEST(CpuBackend, ZeroModeEqualsShiftedWindowWithMemoryJustBefore) {
+  CpuBackend b(2);
+  const int H = 4, Hkv = 2, dh = 16, M = 3, n = 5, a = 37;
+  RopeParams rp;
+  rp.head_dim = dh;
+  rp.n_rot = dh;
+  rp.theta = 10000.0f;
+  rp.interleaved = true;
+  auto q0 = random_vec(n * H * dh, 31), k0 = random_vec(n * Hkv * dh, 32);
+  auto v = random_vec(n * Hkv * dh, 33), mk0 = random_vec(M * Hkv * dh, 34);
+  auto mv = random_vec(M * Hkv * dh, 35);
+  auto run = [&](int first_pos, int mem_pos) {
+    auto q = q0, k = k0, mk = mk0;
+    std::vector<int32_t> pos(n), mpos(M, mem_pos);
+    for (int i = 0; i < n; ++i) pos[i] = first_pos + i;
+    b.rope(q.data(), n, H, pos.data(), rp);
+    b.rope(k.data(), n, Hkv, pos.data(), rp);
+    b.rope(mk.data(), M, Hkv, mpos.data(), rp);
+    AttentionParams p;
+    p.n_head = H;
+    p.n_head_kv = Hkv;
+    p.head_dim = dh;
+    p.scale = 0.25f;
+    p.n_query = n;
+    p.n_kv = n;
+    p.mem_k = mk.data();
+    p.mem_v = mv.data();
+    p.n_mem = M;
+    std::vector<float> out(n * H * dh);
+    b.attention(q.data(), k.data(), v.data(), p, out.data());
+    return out;
+  };
+  const auto zero_mode = run(1, 0), shifted = run(a, a - 1);
+  for (size_t i = 0; i < zero_mode.size(); ++i) EXPECT_NEAR(zero_mode[i], shifted[i], 2e-5);
+  // And the test can tell positions apart: memory at a-5 instead of a-1 changes the output.
+  const auto other = run(a, a - 5);
+  double diff = 0;
+  for (size_t i = 0; i < other.size(); ++i)
+    diff = std::max(diff, double(std::fabs(other[i] - shifted[i])));
+  EXPECT_GT(diff, 1e-3);
+}
+
 TEST(CpuBackend, SwigluAndAdd) {
   CpuBackend b(2);
   auto g = random_vec(100, 10), u = random_vec(100, 11);

@@ -1,0 +1,84 @@
+// MemLongReader: feeds text of any length through the model the way the reference does
+// (MEMLONG.md §2.1-2.2): each model call is split into prefix chunks of E tokens, each a separate
+// forward pass with only its own tokens as local context, then a tail of <= T tokens in one pass.
+// Every pass retrieves before it runs (query = the pass's own text) and writes after it (the
+// memory layer's pre-RoPE K/V, in entries of <= E tokens keyed by the retriever embedding of each
+// entry's text). It reports, per pass, which entries were retrieved with their scores, and can
+// score the call's tokens (perplexity).
+// Ownership: borrows the engine, embedder and bank, which must outlive it.
+// Thread-safety: one thread (drives the engine's backend).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/common/cancel.h"
+#include "core/engine/engine.h"
+#include "core/memory/memlong_config.h"
+#include "core/memory/memory_bank.h"
+#include "core/retriever/embedder.h"
+
+namespace memlong {
+
+struct PassReport {
+  int64_t token_offset = 0;  // of the pass's first token in the document
+  int32_t n_tokens = 0;
+  bool is_tail = false;
+  std::vector<RetrievedEntry> retrieved;  // chronological order, with scores
+  std::vector<uint64_t> written;          // seqs of the entries this pass wrote
+};
+
+struct ReadCallResult {
+  std::vector<PassReport> passes;
+  double nll_sum = 0.0;  // sum of -log p(token) over scored tokens
+  int64_t n_scored = 0;
+};
+
+struct ReadCallOptions {
+  int64_t doc_id = 0;
+  int64_t token_offset = 0;  // document offset of tokens[0]
+  // Score the last `score_last` tokens of the call (each predicted from the previous position;
+  // the call's first token is never scored). 0: no scoring.
+  int64_t score_last = 0;
+  bool write_memory = true;  // false: retrieve and attend only
+};
+
+class MemLongReader {
+ public:
+  // Errors: InvalidArgument when the configuration does not fit the model (validate()).
+  static Result<std::unique_ptr<MemLongReader>> create(const Engine& engine, Embedder& embedder,
+                                                       MemoryBank& bank,
+                                                       const MemLongConfig& config);
+
+  // One model call over `tokens` (§2.1). on_pass, if set, sees each pass's report as it ends.
+  // Errors: Cancelled (checked between passes), errors of the engine and the embedder.
+  Result<ReadCallResult> read_call(std::span<const int32_t> tokens, const ReadCallOptions& options,
+                                   const std::function<void(const PassReport&)>& on_pass = {},
+                                   const CancelToken& cancel = {});
+
+  const MemLongConfig& config() const { return config_; }
+  MemoryBank& bank() { return bank_; }
+
+ private:
+  MemLongReader(const Engine& engine, Embedder& embedder, MemoryBank& bank, MemLongConfig config)
+      : engine_(engine), embedder_(embedder), bank_(bank), config_(std::move(config)) {}
+
+  // One forward pass: retrieve, run, write; appends log-probs of scored positions.
+  Status run_pass(std::span<const int32_t> ids, int64_t offset, bool is_tail,
+                  const ReadCallOptions& options, int64_t score_from, ReadCallResult* result,
+                  std::vector<float>* last_logits);
+
+  const Engine& engine_;
+  Embedder& embedder_;
+  MemoryBank& bank_;
+  MemLongConfig config_;
+  std::unique_ptr<InferenceContext> ctx_;
+};
+
+// -log softmax(logits)[target], computed stably in double.
+double token_nll(std::span<const float> logits, int32_t target);
+
+}  // namespace memlong
