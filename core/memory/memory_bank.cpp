@@ -30,6 +30,10 @@
 //                 i32 tokens[n_tokens], text, f32 embedding[emb_dim], u16 k[n*Hkv*dh],
 //                 u16 v[n*Hkv*dh] }
 //   u32 crc32 (IEEE 802.3, as zlib's crc32) of every byte before it.
+// snapshot() returns an empty vector when the bytes cannot be allocated (restore() rejects it).
+// restore() compares n_head_kv, head_dim, emb_dim, entry_tokens and dtype with this bank's
+// (InvalidArgument on a mismatch) and needs the entries to fit this bank's capacity; the
+// eviction policy and ann_threshold are this bank's, not the snapshot's.
 // The hnswlib index is never stored; restore() rebuilds it from the embeddings.
 #include "core/memory/memory_bank.h"
 
@@ -246,8 +250,13 @@ void MemoryBankImpl::remove(BankState* s, uint64_t seq) const {
 
 void MemoryBankImpl::maybe_build_ann(BankState* s) const {
   const size_t n = s->entries.size();
-  if (s->is_ann_broken || static_cast<int64_t>(n) <= config_.ann_threshold) return;
-  if (s->ann && s->ann->n_deleted() <= std::max(s->ann->n_live(), kMinDeletedForRebuild)) return;
+  const bool is_stale =
+      s->ann && s->ann->n_deleted() > std::max(s->ann->n_live(), kMinDeletedForRebuild);
+  if (s->is_ann_broken || static_cast<int64_t>(n) <= config_.ann_threshold) {
+    if (is_stale) s->ann.reset();  // unused below the threshold: free it, rebuild when above
+    return;
+  }
+  if (s->ann && !is_stale) return;
   s->ann.reset();
   auto created = HnswIndex::create(config_.emb_dim, 2 * n);
   if (!created.is_ok()) {

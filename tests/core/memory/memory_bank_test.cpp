@@ -472,6 +472,31 @@ TEST(MemoryRetrieval, AnnAgreesWithExactOnSmallBanksWithExclusionAndEviction) {
   }
 }
 
+TEST(MemoryRetrieval, AnnStaysExactAcrossManyEvictionsAndGraphRebuilds) {
+  // One-token entries, capacity 150: 3000 appends evict ~2850 entries, so the graph is rebuilt
+  // once deleted points outnumber live ones and 1024 (memory_bank.cpp invariant 6).
+  const int dim = 16;
+  MemoryBankConfig exact_c = ann_config(dim, 1 << 30);
+  MemoryBankConfig ann_c = ann_config(dim, 100);
+  exact_c.capacity_tokens = ann_c.capacity_tokens = 150;
+  auto exact = make_bank(exact_c);
+  auto ann = make_bank(ann_c);
+  std::mt19937 rng(21);
+  for (int i = 0; i < 3000; ++i) {
+    const TestEntry e = make_entry(exact_c, 1, unit_random(dim, &rng), 0, i, uint32_t(i));
+    ASSERT_EQ(append_ok(exact.get(), e), append_ok(ann.get(), e));
+    if (i % 100 == 99) {
+      const auto q = unit_random(dim, &rng);
+      ASSERT_EQ(seqs_of(exact->retrieve(q, 4, {0, i - 20, i + 1})),
+                seqs_of(ann->retrieve(q, 4, {0, i - 20, i + 1})))
+          << i;
+    }
+  }
+  EXPECT_EQ(seqs_of(exact->entries()), seqs_of(ann->entries()));
+  // The graph was compacted: it holds far fewer than the 3000 points ever added.
+  EXPECT_LT(ann->memory_bytes(), exact->memory_bytes() + 2500 * (dim * 4 + 32 * 4));
+}
+
 TEST(MemoryRetrieval, AnnRecallAt10IsAtLeast95Percent) {
   // 10k random unit vectors of dim 32, built through append (kept small for the sanitizer build;
   // bench/memory_bench.cpp measures 20k of dim 384).
