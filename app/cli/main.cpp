@@ -17,6 +17,7 @@
 #include "core/engine/engine.h"
 #include "core/generate/chat_session.h"
 #include "core/generate/generator.h"
+#include "core/memory/eval_passkey.h"
 #include "core/memory/eval_ppl.h"
 #include "core/memory/reader.h"
 #include "core/quant/quant.h"
@@ -340,6 +341,95 @@ int cmd_eval_ppl(const ModelArgs& ma, const EvalPplArgs& a) {
   return 0;
 }
 
+struct PasskeyArgs {
+  std::string filler;
+  std::string lengths = "4096";
+  std::string depths = "0,25,50,75,100";
+  std::string modes = "none,contiguous";
+  int trials = 2;
+  uint64_t seed = 1;
+  std::string retriever;
+  std::vector<std::string> overrides;
+  std::string json_path;
+};
+
+int cmd_eval_passkey(const ModelArgs& ma, const PasskeyArgs& a) {
+  auto engine = load_engine(ma);
+  if (!engine.is_ok()) return fail(engine.status());
+  const Engine& e = **engine;
+  const std::vector<std::string> modes = split_list(a.modes);
+  std::unique_ptr<Embedder> embedder;
+  if (std::any_of(modes.begin(), modes.end(), [](const std::string& m) { return m != "none"; })) {
+    auto emb =
+        load_embedder(a.retriever.empty() ? default_retriever_path() : a.retriever, ma.threads);
+    if (!emb.is_ok()) return fail(emb.status().with_context("loading the retriever"));
+    embedder = std::move(emb).value();
+  }
+  nlohmann::json runs = nlohmann::json::array();
+  std::printf(
+      "| memory | positions | length | depth %% | success | key in memory "
+      "|\n|---|---|---|---|---|---|\n");
+  for (const std::string& mode : modes) {
+    PasskeyOptions o;
+    o.filler_path = a.filler;
+    o.lengths.clear();
+    for (const std::string& l : split_list(a.lengths)) o.lengths.push_back(std::stoll(l));
+    o.depths_percent.clear();
+    for (const std::string& d : split_list(a.depths)) o.depths_percent.push_back(std::stoi(d));
+    o.trials = a.trials;
+    o.seed = a.seed;
+    o.use_memory = mode != "none";
+    if (o.use_memory) {
+      std::vector<std::string> ov = {"position_mode=" + mode};
+      ov.insert(ov.end(), a.overrides.begin(), a.overrides.end());
+      auto cfg = memlong_config_for(e.file(), ov);
+      if (!cfg.is_ok()) return fail(cfg.status());
+      o.memlong = *cfg;
+    }
+    nlohmann::json trials = nlohmann::json::array();
+    auto r = run_passkey_eval(e, embedder.get(), o, [&](const PasskeyTrial& t) {
+      std::fprintf(stderr, "  %s len %lld depth %d%%: key %d, answer '%s' %s (%.0f s)\n",
+                   mode.c_str(), static_cast<long long>(t.length), t.depth_percent, t.key,
+                   t.answer.c_str(), t.success ? "ok" : "wrong", t.seconds);
+      trials.push_back({{"length", t.length},
+                        {"depth_percent", t.depth_percent},
+                        {"key", t.key},
+                        {"answer", t.answer},
+                        {"success", t.success},
+                        {"key_in_memory", t.key_in_memory},
+                        {"key_split", t.key_split},
+                        {"seconds", t.seconds}});
+    });
+    if (!r.is_ok()) return fail(r.status());
+    for (const PasskeyCell& c : r->cells) {
+      int in_mem = 0;
+      for (const PasskeyTrial& t : r->trials) {
+        if (t.length == c.length && t.depth_percent == c.depth_percent && t.key_in_memory) ++in_mem;
+      }
+      std::printf("| %s | %s | %lld | %d | %d/%d | %d/%d |\n", o.use_memory ? "MemLong" : "none",
+                  o.use_memory ? mode.c_str() : "-", static_cast<long long>(c.length),
+                  c.depth_percent, c.n_success, c.n_trials, in_mem, c.n_trials);
+      std::fflush(stdout);
+    }
+    nlohmann::json run = {{"memory", o.use_memory},
+                          {"position_mode", o.use_memory ? mode : "none"},
+                          {"trials", trials}};
+    if (o.use_memory) run["memlong"] = o.memlong.summary();
+    runs.push_back(run);
+  }
+  if (!a.json_path.empty()) {
+    nlohmann::json out = {{"command", "eval-passkey"},
+                          {"model", e.file().path},
+                          {"filler", a.filler},
+                          {"seed", a.seed},
+                          {"runs", runs}};
+    std::ofstream f(a.json_path);
+    f << out.dump(2) << "\n";
+    if (!f) return fail(io_error("cannot write " + a.json_path));
+  }
+  return 0;
+}
+
 int cmd_read(const ModelArgs& ma, const std::string& file, const std::string& retriever,
              const std::vector<std::string>& overrides, int64_t max_tokens) {
   auto engine = load_engine(ma);
@@ -459,6 +549,22 @@ int main(int argc, char** argv) {
   read->add_option("--memlong", read_overrides, "MemLong setting key=value (repeatable)");
   read->add_option("--max-tokens", read_max, "Read at most this many tokens");
 
+  ModelArgs pk_model;
+  PasskeyArgs pk;
+  auto* eval_passkey = app.add_subcommand(
+      "eval-passkey", "Passkey retrieval with and without MemLong memory (MEMLONG.md 8.2)");
+  add_model_args(eval_passkey, &pk_model);
+  eval_passkey->add_option("filler", pk.filler, "Text file the filler is taken from")->required();
+  eval_passkey->add_option("--lengths", pk.lengths, "Prompt lengths in tokens")
+      ->capture_default_str();
+  eval_passkey->add_option("--depths", pk.depths, "Key depths in percent")->capture_default_str();
+  eval_passkey->add_option("--modes", pk.modes, "none, zero, contiguous")->capture_default_str();
+  eval_passkey->add_option("--trials", pk.trials, "Trials per cell")->capture_default_str();
+  eval_passkey->add_option("--seed", pk.seed, "Random seed")->capture_default_str();
+  eval_passkey->add_option("--retriever", pk.retriever, "Retriever file or folder");
+  eval_passkey->add_option("--memlong", pk.overrides, "MemLong setting key=value (repeatable)");
+  eval_passkey->add_option("--json", pk.json_path, "Write the results as JSON to this file");
+
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, on_sigint);
 
@@ -468,6 +574,7 @@ int main(int argc, char** argv) {
   if (*chat) return cmd_chat(chat_model, chat_sampling, chat_system);
   if (*tok) return cmd_tokenize(tok_model, tok_text, tok_ids, tok_special);
   if (*eval_ppl) return cmd_eval_ppl(ppl_model, ppl);
+  if (*eval_passkey) return cmd_eval_passkey(pk_model, pk);
   if (*read) return cmd_read(read_model, read_file, read_retriever, read_overrides, read_max);
   return 0;
 }

@@ -39,7 +39,8 @@ Result<std::unique_ptr<MemLongReader>> MemLongReader::create(const Engine& engin
                             std::to_string(mc.n_ctx_train));
   }
   auto r = std::unique_ptr<MemLongReader>(new MemLongReader(engine, embedder, bank, config));
-  MEMLONG_ASSIGN_OR_RETURN(r->ctx_, engine.new_context(local, std::min(local, 512)));
+  MEMLONG_ASSIGN_OR_RETURN(r->ctx_,
+                           engine.new_context(local + kGenerationHeadroom, std::min(local, 512)));
   return r;
 }
 
@@ -82,6 +83,8 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
   // The last row predicts position offset + n: logits are needed once that reaches score_from.
   const bool want_logits =
       options.score_last > 0 && offset + static_cast<int64_t>(ids.size()) >= score_from;
+  // A prefix pass whose outputs nobody reads only has to produce its stash (§2.2 shortcut).
+  mem.memory_only = !want_logits && !is_tail && options.write_memory;
   ctx_->reset();
   for (size_t s0 = 0; s0 < ids.size(); s0 += kSegment) {
     const std::span<const int32_t> seg = ids.subspan(s0, std::min(kSegment, ids.size() - s0));
@@ -91,6 +94,12 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
         ctx_->eval(seg, /*all_logits=*/want_logits, mem, options.write_memory ? &part : nullptr));
     stash.stash_k.insert(stash.stash_k.end(), part.stash_k.begin(), part.stash_k.end());
     stash.stash_v.insert(stash.stash_v.end(), part.stash_v.begin(), part.stash_v.end());
+    if (is_tail && s0 + seg.size() == ids.size()) {
+      tail_logits_.assign(logits.end() - V, logits.end());
+      tail_mem_k_ = mem_k;
+      tail_mem_v_ = mem_v;
+      tail_n_mem_ = static_cast<int32_t>(n_mem);
+    }
     if (!want_logits) continue;
     // The token at document position p is predicted by the logits at p - 1 (the previous
     // segment's or pass's last row for the first token here). The call's first token never is.
@@ -144,6 +153,28 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
   }
   result->passes.push_back(std::move(report));
   return Status::ok();
+}
+
+Result<std::vector<int32_t>> MemLongReader::generate_greedy(int32_t max_tokens) {
+  if (tail_logits_.empty()) return invalid_argument("generate_greedy needs a tail pass first");
+  MemoryAttention mem;
+  mem.k = tail_mem_k_.data();
+  mem.v = tail_mem_v_.data();
+  mem.n_mem = tail_n_mem_;
+  mem.contiguous_positions = config_.position_mode == PositionMode::kContiguous;
+  mem.retrieval_layers = config_.retrieval_layers;
+  std::vector<int32_t> out;
+  std::vector<float> logits = tail_logits_;
+  const Tokenizer& tok = engine_.tokenizer();
+  for (int32_t i = 0; i < max_tokens && ctx_->n_past() < ctx_->n_ctx(); ++i) {
+    const auto id =
+        static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    if (tok.is_end_of_generation(id)) break;
+    out.push_back(id);
+    const int32_t next[1] = {id};
+    MEMLONG_ASSIGN_OR_RETURN(logits, ctx_->eval(next, false, mem, nullptr));
+  }
+  return out;
 }
 
 Result<ReadCallResult> MemLongReader::read_call(

@@ -59,6 +59,12 @@ class MemLongReader {
                                    const std::function<void(const PassReport&)>& on_pass = {},
                                    const CancelToken& cancel = {});
 
+  // After a read_call, continues the text greedily from the end of its tail pass, attending to
+  // the memory that pass retrieved (re-querying is the caller's choice, not done here). Returns
+  // the generated ids (stops at end-of-generation or max_tokens). Errors: FailedPrecondition-like
+  // InvalidArgument when no tail pass has run.
+  Result<std::vector<int32_t>> generate_greedy(int32_t max_tokens);
+
   const MemLongConfig& config() const { return config_; }
   MemoryBank& bank() { return bank_; }
 
@@ -76,6 +82,11 @@ class MemLongReader {
   MemoryBank& bank_;
   MemLongConfig config_;
   std::unique_ptr<InferenceContext> ctx_;
+  // The last tail pass: the memory it attended to and its final logits (for generate_greedy).
+  std::vector<float> tail_mem_k_, tail_mem_v_;
+  int32_t tail_n_mem_ = 0;
+  std::vector<float> tail_logits_;
+  static constexpr int32_t kGenerationHeadroom = 64;
 };
 
 // -log softmax(logits)[target], computed stably in double.

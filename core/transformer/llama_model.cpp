@@ -268,6 +268,12 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
           b.copy_to_host(mem_out->stash_k.data() + at, k, static_cast<size_t>(n * kv_dim) * 4));
       MEMLONG_RETURN_IF_ERROR(
           b.copy_to_host(mem_out->stash_v.data() + at, v, static_cast<size_t>(n * kv_dim) * 4));
+      // Ingestion shortcut (§2.2, exact): the stash depends only on layers 0..m-1 and layer m's
+      // norm and K/V projections, so a pass that only writes memory stops here.
+      if (mem->memory_only) {
+        n_past_ += n;
+        return b.synchronize();
+      }
     }
     b.rope(q, n, H, positions_.i32(), rope);
     b.rope(k, n, Hkv, positions_.i32(), rope);

@@ -58,6 +58,9 @@ struct MemoryAttention {
   bool contiguous_positions = false;
   std::span<const int32_t> retrieval_layers;  // layers whose attention is joint with memory
   int32_t memory_layer = -1;                  // layer whose pre-RoPE K/V go to the stash
+  // Ingestion shortcut: stop after the memory layer's K/V projections (no logits, the cache
+  // above is left stale). Only with a stash requested.
+  bool memory_only = false;
 };
 
 // What a memory-aware eval() hands back besides logits.
