@@ -8,7 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -195,6 +199,63 @@ TEST_F(ReaderTest, MemoryChangesTheOutputAndStashIsPreRope) {
   ASSERT_EQ(stash.stash_k.size(), k0.size());
   for (size_t i = 0; i < k0.size(); ++i)
     EXPECT_NEAR(stash.stash_k[i], k0[i], 2e-3f * (1 + std::fabs(k0[i])));
+}
+
+// §2.2 ingestion shortcut: stopping after the memory layer's projections gives exactly the stash
+// of a full forward pass.
+TEST_F(ReaderTest, IngestionShortcutStashEqualsFullForward) {
+  ASSERT_NO_FATAL_FAILURE(load(3));
+  const std::vector<int32_t> ids = text_ids(40);
+  for (int32_t m : {0, 1, 2}) {
+    MemoryAttention mem;
+    mem.memory_layer = m;
+    MemoryOutputs full, shortcut;
+    auto ctx = engine_->new_context(64);
+    ASSERT_TRUE((*ctx)->eval(ids, false, mem, &full).is_ok());
+    (*ctx)->reset();
+    mem.memory_only = true;
+    ASSERT_TRUE((*ctx)->eval(ids, false, mem, &shortcut).is_ok());
+    EXPECT_EQ(full.stash_k, shortcut.stash_k) << "layer " << m;
+    EXPECT_EQ(full.stash_v, shortcut.stash_v) << "layer " << m;
+  }
+}
+
+// A long input (>= 100k tokens) runs in bounded memory: the bank stays within its capacity and
+// the process does not grow with the input.
+TEST_F(ReaderTest, HundredThousandTokensRunInBoundedMemory) {
+  ASSERT_NO_FATAL_FAILURE(load(1));
+  std::ifstream in(std::string(MEMLONG_SOURCE_DIR) + "/../shared/data/books/emma.txt");
+  ASSERT_TRUE(in.good()) << "needs ../shared/data/books/emma.txt beside the checkout";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::vector<int32_t> ids = engine_->tokenizer().encode(ss.str().substr(0, 120000), false, false);
+  ASSERT_GE(ids.size(), 100000u);
+  ids.resize(100000);
+  MemLongConfig c = default_memlong_config(1);
+  c.memory_layer = 0;
+  c.retrieval_layers = {0};
+  c.entry_tokens = 128;
+  c.last_context = 128;
+  c.capacity_tokens = 4096;
+  auto b = bank(c);
+  auto reader = MemLongReader::create(*engine_, embedder_, *b, c);
+  ASSERT_TRUE(reader.is_ok());
+  struct rusage before {};
+  getrusage(RUSAGE_SELF, &before);
+  int64_t max_used = 0;
+  ReadCallOptions ro;
+  auto r = (*reader)->read_call(ids, ro, [&](const PassReport&) {
+    max_used = std::max(max_used, b->used_tokens());
+  });
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  struct rusage after {};
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_EQ(r->passes.size(), 100000u / 128 + 1);
+  EXPECT_LE(max_used, 4096);
+  EXPECT_EQ(b->used_tokens(), 4096);
+  // Peak RSS grows by far less than the K/V of 100k tokens would take (100k x 2 x 2 x 32 x 2 B
+  // = 25.6 MB) plus the per-pass report list.
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 20 * 1024) << "KiB";
 }
 
 TEST_F(ReaderTest, ContiguousConfigMustFitTheContext) {
