@@ -1,6 +1,7 @@
 // Memory bank figures (MEMLONG.md §3/§4; core/memory/memory_bank.h):
-//   recall:  hnswlib top-10 recall@10 against exact search on --recall-n random unit vectors of
-//            dimension --dim (random data is the hard case for a graph index), --queries queries.
+//   recall:  top-10 recall@10 of the hnswlib adapter (the bank's M and ef_construction) against
+//            exact search on --recall-n random unit vectors of dimension --dim (random data is
+//            the hard case for a graph index), --queries queries, for each ef_search in --efs.
 //   search:  retrieve(k = --k) latency at 1k / 10k / 100k entries (--sizes), once with exact
 //            search forced and once with the bank's default ann_threshold (8192: exact at 1k,
 //            hnswlib above); mean, p50 and p99 over --queries queries. Entries hold one token,
@@ -10,7 +11,8 @@
 // A plain main() rather than Google Benchmark: each figure needs its own setup (an index build
 // of minutes at 100k) and recall is not a timing.
 //   memory_bench [--dim 384] [--recall-n 20000] [--queries 200] [--k 8]
-//                [--sizes 1000,10000,100000] [--entry-tokens 128] [--json FILE]
+//                [--sizes 1000,10000,100000] [--efs 64,128,...] [--entry-tokens 128]
+//                [--json FILE]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "core/memory/memory_bank.h"
+#include "core/memory/vector_index.h"
 
 namespace memlong {
 namespace {
@@ -40,6 +43,7 @@ struct Options {
   int n_queries = 200;
   int k = 8;
   std::vector<int> sizes = {1000, 10000, 100000};
+  std::vector<int> efs = {64, 128, 256, 512, 1024, 2048};
   int entry_tokens = 128;
   std::string json_path;
 };
@@ -101,23 +105,57 @@ std::unique_ptr<MemoryBank> build_bank(const MemoryBankConfig& c,
   return bank;
 }
 
-double measure_recall(const Options& o, double* build_s) {
+struct RecallPoint {
+  int ef = 0;
+  double recall = 0.0;
+  double mean_us = 0.0;
+};
+
+// The hnswlib adapter (as the bank builds it: M 16, ef_construction 200) against FlatIndex, for
+// several ef_search values on one graph. Also returns the exact search time per query.
+std::vector<RecallPoint> measure_recall(const Options& o, double* build_s, double* exact_us) {
   std::mt19937 rng(1);
+  FlatIndex flat(o.dim);
   std::vector<std::vector<float>> data;
-  for (int i = 0; i < o.recall_n; ++i) data.push_back(unit_random(o.dim, &rng));
-  const auto t0 = Clock::now();
-  auto ann = build_bank(search_config(o.dim, 0), data);  // hnswlib from the first entry
-  *build_s = seconds_since(t0);
-  auto exact = build_bank(search_config(o.dim, int64_t{1} << 40), data);
-  const int k = 10;
-  int64_t found = 0;
-  for (int q = 0; q < o.n_queries; ++q) {
-    const auto query = unit_random(o.dim, &rng);
-    std::set<uint64_t> truth;
-    for (const auto& r : exact->retrieve(query, k, {})) truth.insert(r.info.seq);
-    for (const auto& r : ann->retrieve(query, k, {})) found += truth.count(r.info.seq);
+  for (int i = 0; i < o.recall_n; ++i) {
+    data.push_back(unit_random(o.dim, &rng));
+    flat.add(uint64_t(i + 1), data.back());
   }
-  return double(found) / (double(o.n_queries) * k);
+  auto created = HnswIndex::create(o.dim, size_t(o.recall_n));
+  if (!created.is_ok()) std::exit(5);
+  auto ann = std::move(created).value();
+  const auto t0 = Clock::now();
+  for (int i = 0; i < o.recall_n; ++i) {
+    if (!ann->add(uint64_t(i + 1), data[size_t(i)].data()).is_ok()) std::exit(6);
+  }
+  *build_s = seconds_since(t0);
+  const size_t k = 10;
+  std::vector<std::vector<float>> queries;
+  std::vector<std::set<uint64_t>> truth;
+  const auto t1 = Clock::now();
+  for (int q = 0; q < o.n_queries; ++q) {
+    queries.push_back(unit_random(o.dim, &rng));
+    std::set<uint64_t> t;
+    for (const auto& h : flat.search(queries.back(), k, {})) t.insert(h.label);
+    truth.push_back(t);
+  }
+  *exact_us = seconds_since(t1) * 1e6 / o.n_queries;
+  std::vector<RecallPoint> points;
+  for (int ef : o.efs) {
+    RecallPoint p;
+    p.ef = ef;
+    int64_t found = 0;
+    const auto t2 = Clock::now();
+    for (int q = 0; q < o.n_queries; ++q) {
+      auto hits = ann->search(queries[size_t(q)], k, size_t(ef), {});
+      if (!hits.is_ok()) std::exit(7);
+      for (const auto& h : hits.value()) found += truth[size_t(q)].count(h.label);
+    }
+    p.mean_us = seconds_since(t2) * 1e6 / o.n_queries;
+    p.recall = double(found) / (double(o.n_queries) * k);
+    points.push_back(p);
+  }
+  return points;
 }
 
 SearchResult measure_search(const Options& o, int n, bool force_exact) {
@@ -195,10 +233,11 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) {
-      std::fprintf(stderr,
-                   "usage: %s [--dim N] [--recall-n N] [--queries N] [--k N] [--sizes A,B,C] "
-                   "[--entry-tokens N] [--json FILE]\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--dim N] [--recall-n N] [--queries N] [--k N] [--sizes A,B,C] [--efs A,B] "
+          "[--entry-tokens N] [--json FILE]\n",
+          argv[0]);
       return 1;
     }
     const char* v = argv[++i];
@@ -226,10 +265,13 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  double recall_build_s = 0.0;
-  const double recall = measure_recall(o, &recall_build_s);
-  std::printf("recall@10 hnswlib vs exact: %.4f (n %d, dim %d, %d queries, build %.1f s)\n", recall,
-              o.recall_n, o.dim, o.n_queries, recall_build_s);
+  double recall_build_s = 0.0, exact_us = 0.0;
+  const auto recall = measure_recall(o, &recall_build_s, &exact_us);
+  std::printf("recall@10 hnswlib vs exact: n %d, dim %d, %d queries, build %.1f s, exact %.1f us\n",
+              o.recall_n, o.dim, o.n_queries, recall_build_s, exact_us);
+  for (const auto& p : recall) {
+    std::printf("  ef_search %5d: recall@10 %.4f  %8.1f us/query\n", p.ef, p.recall, p.mean_us);
+  }
   std::fflush(stdout);
 
   std::vector<SearchResult> searches;
@@ -252,9 +294,15 @@ int run(int argc, char** argv) {
 
   if (!o.json_path.empty()) {
     std::ofstream f(o.json_path);
-    f << "{\n  \"recall\": {\"recall_at_10\": " << recall << ", \"n\": " << o.recall_n
-      << ", \"dim\": " << o.dim << ", \"queries\": " << o.n_queries
-      << ", \"build_s\": " << recall_build_s << "},\n  \"search\": [\n";
+    f << "{\n  \"recall\": {\"n\": " << o.recall_n << ", \"dim\": " << o.dim
+      << ", \"queries\": " << o.n_queries << ", \"build_s\": " << recall_build_s
+      << ", \"exact_us\": " << exact_us << ", \"by_ef\": [";
+    for (size_t i = 0; i < recall.size(); ++i) {
+      f << (i ? ", " : "") << "{\"ef_search\": " << recall[i].ef
+        << ", \"recall_at_10\": " << recall[i].recall << ", \"mean_us\": " << recall[i].mean_us
+        << "}";
+    }
+    f << "]},\n  \"search\": [\n";
     for (size_t i = 0; i < searches.size(); ++i) {
       const auto& r = searches[i];
       f << "    {\"n_entries\": " << r.n_entries << ", \"mode\": \"" << r.mode

@@ -130,7 +130,7 @@ std::vector<uint64_t> fill(MemoryBank* bank, const std::vector<int>& lengths) {
 // ---- create / append validation (invariant 3) ----
 
 TEST(MemoryBank, CreateRejectsImpossibleSizes) {
-  for (int field = 0; field < 6; ++field) {
+  for (int field = 0; field < 7; ++field) {
     MemoryBankConfig c = small_config();
     if (field == 0) c.n_head_kv = 0;
     if (field == 1) c.head_dim = -1;
@@ -138,6 +138,7 @@ TEST(MemoryBank, CreateRejectsImpossibleSizes) {
     if (field == 3) c.entry_tokens = 0;
     if (field == 4) c.capacity_tokens = 0;
     if (field == 5) c.ann_threshold = -1;
+    if (field == 6) c.ann_ef_search = 0;
     auto r = MemoryBank::create(c);
     ASSERT_FALSE(r.is_ok()) << field;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
