@@ -757,18 +757,18 @@ TEST(MemorySnapshot, HostileFieldsWithAValidChecksumAreRejected) {
     return b->restore(e).code();
   };
   const uint32_t version = 2, one = 1, zero = 0, huge32 = 0xFFFFFFF0u, nine = 9;
-  const uint64_t huge64 = ~uint64_t{0} / 2, three = 3, small_next = 1;
+  const uint64_t huge64 = ~uint64_t{0} / 2, three = 3, small_next = 1, one64 = 1, zero64 = 0;
   EXPECT_EQ(edit(8, &version, 4), StatusCode::kUnsupported);
   EXPECT_EQ(edit(12, &one, 4), StatusCode::kCorrupt);         // flags
   EXPECT_EQ(edit(40, &huge32, 4), StatusCode::kCorrupt);      // eviction value
   EXPECT_EQ(edit(56, &huge64, 8), StatusCode::kCorrupt);      // n_entries
   EXPECT_EQ(edit(56, &three, 8), StatusCode::kCorrupt);       // one entry too many
-  EXPECT_EQ(edit(56, &one, 8), StatusCode::kCorrupt);         // trailing bytes
+  EXPECT_EQ(edit(56, &one64, 8), StatusCode::kCorrupt);       // trailing bytes
   EXPECT_EQ(edit(48, &small_next, 8), StatusCode::kCorrupt);  // seq >= next_seq
   EXPECT_EQ(edit(88, &zero, 4), StatusCode::kCorrupt);        // n_tokens 0
   EXPECT_EQ(edit(88, &nine, 4), StatusCode::kCorrupt);        // n_tokens > E
   EXPECT_EQ(edit(96, &huge32, 4), StatusCode::kCorrupt);      // text_bytes
-  EXPECT_EQ(edit(64, &zero, 8), StatusCode::kCorrupt);        // seq 0
+  EXPECT_EQ(edit(64, &zero64, 8), StatusCode::kCorrupt);      // seq 0
   // Config mismatch: a bank of another shape refuses the snapshot.
   for (int field = 0; field < 4; ++field) {
     MemoryBankConfig other = c;
