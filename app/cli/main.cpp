@@ -139,6 +139,11 @@ int cmd_info(const std::string& path_arg) {
   } else {
     std::printf("tokenizer:     error: %s\n", tok.status().to_string().c_str());
   }
+  if (auto mc = memlong_config_for(f); mc.is_ok()) {
+    std::printf("memlong:       %s\n", mc->summary().c_str());
+  } else {
+    std::printf("memlong:       error: %s\n", mc.status().to_string().c_str());
+  }
   std::printf("\nmetadata:\n");
   for (const auto& [k, v] : f.metadata) std::printf("  %-40s %s\n", k.c_str(), v.c_str());
   std::printf("\ntensors (%zu):\n", f.tensors.size());

@@ -17,7 +17,9 @@ std::string default_model_path() {
   return default_models_dir() + "/" + kDefaultModelFile;
 }
 
-std::string default_retriever_path() { return default_models_dir() + "/" + kDefaultRetrieverFile; }
+std::string default_retriever_path() {
+  return default_models_dir() + "/" + kDefaultRetrieverFile;
+}
 
 std::string missing_model_hint(const std::string& path) {
   return "model file " + path +

@@ -5,7 +5,8 @@
 // Invariants (tests cite these numbers):
 //  1. seq is strictly increasing in insertion order and never reused, also across evictions,
 //     clear() and restore().
-//  2. used_tokens() == the sum of n_tokens over held entries <= capacity_tokens, after every append.
+//  2. used_tokens() == the sum of n_tokens over held entries <= capacity_tokens, after every
+//  append.
 //  3. every held entry has 1 <= n_tokens <= entry_tokens, K and V of [n_tokens, Hkv, dh], and an
 //     embedding of dim floats (L2-normalised by the caller).
 //  4. retrieve() returns k' = min(k, eligible entries) entries in ascending seq order, excluding
@@ -35,12 +36,12 @@ enum class MemoryDType { kBF16, kF16 };
 struct MemoryBankConfig {
   int32_t n_head_kv = 0;
   int32_t head_dim = 0;
-  int32_t emb_dim = 0;                 // retriever dimension D
-  int32_t entry_tokens = 128;          // E
-  int64_t capacity_tokens = 32768;     // C
+  int32_t emb_dim = 0;              // retriever dimension D
+  int32_t entry_tokens = 128;       // E
+  int64_t capacity_tokens = 32768;  // C
   EvictionPolicy eviction = EvictionPolicy::kCounter;
   MemoryDType dtype = MemoryDType::kBF16;
-  int64_t ann_threshold = 8192;        // entries above which hnswlib is used
+  int64_t ann_threshold = 8192;  // entries above which hnswlib is used
   // hnswlib search width; the bank uses max(64, this, 4 x candidates). 128 gives recall@10 0.998
   // on 10k random unit vectors of dim 32 but only ~0.43 at 20k x dim 384, where ~1024 is needed
   // for 0.95 (bench/memory_bench.cpp sweeps it): random high-dimensional data is the worst case.
@@ -73,9 +74,9 @@ struct RetrievedEntry {
 
 // Token range of one document to keep out of retrieval (the current local window).
 struct ExcludeRange {
-  int64_t doc_id = -1;     // -1: nothing excluded
+  int64_t doc_id = -1;  // -1: nothing excluded
   int64_t token_begin = 0;
-  int64_t token_end = 0;   // exclusive
+  int64_t token_end = 0;  // exclusive
 };
 
 class MemoryBank {

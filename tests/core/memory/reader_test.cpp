@@ -7,14 +7,13 @@
 #include "core/memory/reader.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/resource.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 
 #include "core/model/synthetic_model.h"
@@ -244,9 +243,8 @@ TEST_F(ReaderTest, HundredThousandTokensRunInBoundedMemory) {
   getrusage(RUSAGE_SELF, &before);
   int64_t max_used = 0;
   ReadCallOptions ro;
-  auto r = (*reader)->read_call(ids, ro, [&](const PassReport&) {
-    max_used = std::max(max_used, b->used_tokens());
-  });
+  auto r = (*reader)->read_call(
+      ids, ro, [&](const PassReport&) { max_used = std::max(max_used, b->used_tokens()); });
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   struct rusage after {};
   getrusage(RUSAGE_SELF, &after);
