@@ -264,6 +264,7 @@ struct EvalPplArgs {
   std::string retriever;
   std::vector<std::string> overrides;
   bool reset_per_document = false;
+  int64_t score_last = 2048;
   std::string json_path;
 };
 
@@ -294,6 +295,7 @@ int cmd_eval_ppl(const ModelArgs& ma, const EvalPplArgs& a) {
         o.max_windows_per_doc = a.max_windows;
         o.use_memory = mode != "none";
         o.reset_per_document = a.reset_per_document;
+        o.score_last_tokens = a.score_last;
         if (o.use_memory) {
           std::vector<std::string> ov = {"position_mode=" + mode, "eviction=" + ev};
           ov.insert(ov.end(), a.overrides.begin(), a.overrides.end());
@@ -541,6 +543,10 @@ int main(int argc, char** argv) {
   eval_ppl->add_option("--memlong", ppl.overrides, "MemLong setting key=value (repeatable)");
   eval_ppl->add_flag("--reset-per-document", ppl.reset_per_document,
                      "Clear memory between documents (default: persistent, as the reference)");
+  eval_ppl
+      ->add_option("--score-last", ppl.score_last,
+                   "Score the last N tokens of each window (the reference: 2048)")
+      ->capture_default_str();
   eval_ppl->add_option("--json", ppl.json_path, "Write the results as JSON to this file");
 
   ModelArgs read_model;

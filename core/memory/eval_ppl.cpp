@@ -46,7 +46,6 @@ Result<PplEvalResult> run_ppl_eval(const Engine& engine, Embedder* embedder,
   std::unique_ptr<MemLongReader> reader;
   std::unique_ptr<InferenceContext> plain;
   const LlamaConfig& mc = engine.model().config();
-  const int64_t T = options.use_memory ? options.memlong.last_context : S;
   auto make_bank = [&]() -> Status {
     MemoryBankConfig bc;
     bc.n_head_kv = mc.n_head_kv;
@@ -82,7 +81,7 @@ Result<PplEvalResult> run_ppl_eval(const Engine& engine, Embedder* embedder,
       if (options.max_windows_per_doc > 0 && n_win >= options.max_windows_per_doc) break;
       if (cancel.is_cancelled()) return cancelled("evaluation cancelled");
       const std::span<const int32_t> win(ids.data() + start, static_cast<size_t>(S));
-      const int64_t n_score = std::min(S, T);
+      const int64_t n_score = std::min(S, options.score_last_tokens);
       double nll = 0.0;
       int64_t n_scored = 0;
       if (options.use_memory) {

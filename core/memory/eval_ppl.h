@@ -2,7 +2,8 @@
 // leading BOS, non-overlapping windows of S tokens (starts 0, S, 2S, ... while start < len - S),
 // fed in order. With memory, each window is one MemLongReader call (prefix chunks, then a tail of
 // <= T tokens with retrieval); without, the whole window is one plain causal pass. Only the last
-// min(S, T) tokens of a window are scored (for S <= T every token but the first). Window loss =
+// min(S, score_last_tokens) tokens of a window are scored, with or without memory (the reference
+// scores the last 2048 = T; for S <= 2048 every token but the first). Window loss =
 // mean NLL of its scored tokens; PPL = exp(mean of window losses).
 // Thread-safety: one thread.
 #pragma once
@@ -25,6 +26,9 @@ struct PplEvalOptions {
   int64_t max_windows_per_doc = 0;     // 0: all
   bool use_memory = false;
   bool reset_per_document = false;  // false: memory persists across windows and documents (ref)
+  // Score the last min(S, this) tokens of each window, with or without memory, so that the two
+  // are comparable (the reference: 2048, its T).
+  int64_t score_last_tokens = 2048;
   MemLongConfig memlong;            // with use_memory; last_context is T
 };
 
