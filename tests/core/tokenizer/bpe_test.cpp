@@ -159,11 +159,12 @@ TEST(BpeRealModel, InvalidUtf8DecodesToReplacement) {
             "ok \xEF\xBF\xBD( \xEF\xBF\xBD\xEF\xBF\xBD end \xEF\xBF\xBD");
 }
 
-TEST(BpeRealModel, EncodesANovelQuickly) {
+// A whole novel round-trips losslessly (its speed is printed; speed targets live in bench/).
+TEST(BpeRealModel, EncodesANovelLosslessly) {
   ASSERT_TRUE(std::filesystem::exists(default_model_path())) << "run scripts/setup";
-  const std::string path = "/work/shared/data/books/emma.txt";
+  const std::string path = std::string(MEMLONG_SOURCE_DIR) + "/../shared/data/books/emma.txt";
   std::ifstream in(path, std::ios::binary);
-  if (!in) GTEST_SKIP() << path << " not available";
+  ASSERT_TRUE(in.good()) << path << " is missing: the books of shared/ sit beside the checkout";
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const Tokenizer& tok = smollm();
   auto t0 = std::chrono::steady_clock::now();
@@ -171,7 +172,7 @@ TEST(BpeRealModel, EncodesANovelQuickly) {
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("[ speed   ] %zu bytes -> %zu tokens in %.3f s (%.1f MB/s)\n", text.size(),
               ids.size(), s, text.size() / s / 1e6);
-  EXPECT_LT(s, 3.0);
+  EXPECT_GT(ids.size(), text.size() / 8);
   EXPECT_EQ(tok.decode(ids, false), text);
 }
 
