@@ -37,7 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "data", "retriever")
 BOOKS = os.path.join(os.path.dirname(ROOT), "shared", "data", "books")
 if not os.path.isdir(BOOKS):
-    BOOKS = "/work/shared/data/books"
+    BOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "books")
 
 
 def pip_download(spec, dest):
