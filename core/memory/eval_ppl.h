@@ -29,7 +29,7 @@ struct PplEvalOptions {
   // Score the last min(S, this) tokens of each window, with or without memory, so that the two
   // are comparable (the reference: 2048, its T).
   int64_t score_last_tokens = 2048;
-  MemLongConfig memlong;            // with use_memory; last_context is T
+  MemLongConfig memlong;  // with use_memory; last_context is T
 };
 
 struct PplEvalResult {
