@@ -450,14 +450,7 @@ int cmd_read(const ModelArgs& ma, const std::string& file, const std::string& re
   if (!text.is_ok()) return fail(text.status());
   std::vector<int32_t> ids = e.tokenizer().encode(*text, false, false);
   if (max_tokens > 0 && static_cast<int64_t>(ids.size()) > max_tokens) ids.resize(max_tokens);
-  MemoryBankConfig bc;
-  bc.n_head_kv = e.model().config().n_head_kv;
-  bc.head_dim = e.model().config().head_dim;
-  bc.emb_dim = (*emb)->info().dim;
-  bc.entry_tokens = cfg->entry_tokens;
-  bc.capacity_tokens = cfg->capacity_tokens;
-  bc.eviction = cfg->eviction;
-  bc.dtype = cfg->mem_dtype;
+  const MemoryBankConfig bc = memory_bank_config_for(e, **emb, *cfg);
   auto bank = MemoryBank::create(bc);
   if (!bank.is_ok()) return fail(bank.status());
   auto reader = MemLongReader::create(e, **emb, **bank, *cfg);

@@ -77,14 +77,7 @@ Result<PasskeyResult> run_passkey_eval(const Engine& engine, Embedder* embedder,
 
         std::vector<int32_t> answer_ids;
         if (options.use_memory) {
-          MemoryBankConfig bc;
-          bc.n_head_kv = mc.n_head_kv;
-          bc.head_dim = mc.head_dim;
-          bc.emb_dim = embedder->info().dim;
-          bc.entry_tokens = options.memlong.entry_tokens;
-          bc.capacity_tokens = options.memlong.capacity_tokens;
-          bc.eviction = options.memlong.eviction;
-          bc.dtype = options.memlong.mem_dtype;
+          const MemoryBankConfig bc = memory_bank_config_for(engine, *embedder, options.memlong);
           MEMLONG_ASSIGN_OR_RETURN(auto bank, MemoryBank::create(bc));
           MEMLONG_ASSIGN_OR_RETURN(
               auto reader, MemLongReader::create(engine, *embedder, *bank, options.memlong));

@@ -47,14 +47,7 @@ Result<PplEvalResult> run_ppl_eval(const Engine& engine, Embedder* embedder,
   std::unique_ptr<InferenceContext> plain;
   const LlamaConfig& mc = engine.model().config();
   auto make_bank = [&]() -> Status {
-    MemoryBankConfig bc;
-    bc.n_head_kv = mc.n_head_kv;
-    bc.head_dim = mc.head_dim;
-    bc.emb_dim = embedder->info().dim;
-    bc.entry_tokens = options.memlong.entry_tokens;
-    bc.capacity_tokens = options.memlong.capacity_tokens;
-    bc.eviction = options.memlong.eviction;
-    bc.dtype = options.memlong.mem_dtype;
+    const MemoryBankConfig bc = memory_bank_config_for(engine, *embedder, options.memlong);
     MEMLONG_ASSIGN_OR_RETURN(bank, MemoryBank::create(bc));
     MEMLONG_ASSIGN_OR_RETURN(reader,
                              MemLongReader::create(engine, *embedder, *bank, options.memlong));

@@ -5,6 +5,19 @@
 
 namespace memlong {
 
+MemoryBankConfig memory_bank_config_for(const Engine& engine, const Embedder& embedder,
+                                        const MemLongConfig& config) {
+  MemoryBankConfig bc;
+  bc.n_head_kv = engine.model().config().n_head_kv;
+  bc.head_dim = engine.model().config().head_dim;
+  bc.emb_dim = embedder.info().dim;
+  bc.entry_tokens = config.entry_tokens;
+  bc.capacity_tokens = config.capacity_tokens;
+  bc.eviction = config.eviction;
+  bc.dtype = config.mem_dtype;
+  return bc;
+}
+
 double token_nll(std::span<const float> logits, int32_t target) {
   double mx = -INFINITY;
   for (float l : logits) mx = std::max(mx, static_cast<double>(l));

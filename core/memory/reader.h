@@ -89,6 +89,11 @@ class MemLongReader {
   static constexpr int32_t kGenerationHeadroom = 64;
 };
 
+// The bank configuration that matches `engine`'s memory layer shape, `embedder`'s dimension and
+// `config`'s entry size, capacity, eviction and dtype.
+MemoryBankConfig memory_bank_config_for(const Engine& engine, const Embedder& embedder,
+                                        const MemLongConfig& config);
+
 // -log softmax(logits)[target], computed stably in double.
 double token_nll(std::span<const float> logits, int32_t target);
 
