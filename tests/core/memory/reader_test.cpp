@@ -254,8 +254,14 @@ TEST_F(ReaderTest, HundredThousandTokensRunInBoundedMemory) {
   EXPECT_LE(max_used, 4096);
   EXPECT_EQ(b->used_tokens(), 4096);
   // Peak RSS grows by far less than the K/V of 100k tokens would take (100k x 2 x 2 x 32 x 2 B
-  // = 25.6 MB) plus the per-pass report list.
-  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 20 * 1024) << "KiB";
+  // = 25.6 MB) plus the per-pass report list. AddressSanitizer keeps freed blocks in a
+  // quarantine (256 MiB by default), so its builds are held to the capacity checks above only.
+#if defined(__SANITIZE_ADDRESS__)
+  const long kQuarantineKiB = 256 * 1024 + 64 * 1024;
+#else
+  const long kQuarantineKiB = 0;
+#endif
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 20 * 1024 + kQuarantineKiB) << "KiB";
 }
 
 TEST_F(ReaderTest, ContiguousConfigMustFitTheContext) {
