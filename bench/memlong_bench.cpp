@@ -94,6 +94,7 @@ int run(int argc, char** argv) {
       mem.n_mem = n_mem;
       mem.contiguous_positions = true;
       mem.retrieval_layers = *layers;
+      mem.block_id = 1;  // one retrieved block for the whole generation (re-query per call)
     }
     double best = 0;
     for (int r = 0; r < reps; ++r) {

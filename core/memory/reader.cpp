@@ -92,6 +92,7 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
   mem.contiguous_positions = config_.position_mode == PositionMode::kContiguous;
   mem.retrieval_layers = config_.retrieval_layers;
   mem.memory_layer = config_.memory_layer;
+  mem.block_id = ++block_counter_;  // one upload serves every segment of this pass
   MemoryOutputs stash;
   // The last row predicts position offset + n: logits are needed once that reaches score_from.
   const bool want_logits =
@@ -112,6 +113,7 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
       tail_mem_k_ = mem_k;
       tail_mem_v_ = mem_v;
       tail_n_mem_ = static_cast<int32_t>(n_mem);
+      tail_block_id_ = mem.block_id;
     }
     if (!want_logits) continue;
     // The token at document position p is predicted by the logits at p - 1 (the previous
@@ -176,6 +178,7 @@ Result<std::vector<int32_t>> MemLongReader::generate_greedy(int32_t max_tokens) 
   mem.n_mem = tail_n_mem_;
   mem.contiguous_positions = config_.position_mode == PositionMode::kContiguous;
   mem.retrieval_layers = config_.retrieval_layers;
+  mem.block_id = tail_block_id_;  // still on the backend from the tail pass
   std::vector<int32_t> out;
   std::vector<float> logits = tail_logits_;
   const Tokenizer& tok = engine_.tokenizer();

@@ -85,6 +85,8 @@ class MemLongReader {
   // The last tail pass: the memory it attended to and its final logits (for generate_greedy).
   std::vector<float> tail_mem_k_, tail_mem_v_;
   int32_t tail_n_mem_ = 0;
+  uint64_t tail_block_id_ = 0;
+  uint64_t block_counter_ = 0;  // memory block ids for InferenceContext's upload cache
   std::vector<float> tail_logits_;
   static constexpr int32_t kGenerationHeadroom = 64;
 };

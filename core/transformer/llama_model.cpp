@@ -151,7 +151,13 @@ Result<std::vector<float>> InferenceContext::eval(std::span<const int32_t> token
 Status InferenceContext::upload_memory(const MemoryAttention& mem) {
   const LlamaConfig& c = model_->config();
   Backend& b = *backend_;
+  if (mem.block_id != 0 && mem.block_id == mem_block_id_ && mem.n_mem == n_mem_ &&
+      mem.contiguous_positions == mem_contiguous_) {
+    return Status::ok();  // the same block as the previous call: already on the backend
+  }
   n_mem_ = mem.n_mem;
+  mem_block_id_ = 0;
+  mem_contiguous_ = mem.contiguous_positions;
   if (mem.n_mem <= 0) return Status::ok();
   if (mem.k == nullptr || mem.v == nullptr) return invalid_argument("memory K/V missing");
   const size_t row = static_cast<size_t>(c.n_head_kv) * static_cast<size_t>(c.head_dim);
@@ -171,6 +177,7 @@ Status InferenceContext::upload_memory(const MemoryAttention& mem) {
     b.copy_to_device(mem_positions_.data(), pos.data(), pos.size() * 4);
     b.rope(mem_k_.f32(), mem.n_mem, c.n_head_kv, mem_positions_.i32(), model_->rope_params());
   }
+  mem_block_id_ = mem.block_id;
   return Status::ok();
 }
 

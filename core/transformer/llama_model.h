@@ -58,6 +58,10 @@ struct MemoryAttention {
   bool contiguous_positions = false;
   std::span<const int32_t> retrieval_layers;  // layers whose attention is joint with memory
   int32_t memory_layer = -1;                  // layer whose pre-RoPE K/V go to the stash
+  // Identity of this memory block: when nonzero and equal to the previous call's, the backend copy
+  // (uploaded and, in contiguous mode, rotated) is reused instead of being made again: decode
+  // steps attend to the same retrieved block. Callers give every distinct block a new id.
+  uint64_t block_id = 0;
   // Ingestion shortcut: stop after the memory layer's K/V projections (no logits, the cache
   // above is left stale). Only with a stash requested.
   bool memory_only = false;
@@ -114,6 +118,8 @@ class InferenceContext {
   // MemLong: memory K (rotated in contiguous mode) and V on the backend, and their positions.
   DeviceBuffer mem_k_, mem_v_, mem_positions_;
   int32_t n_mem_ = 0;
+  uint64_t mem_block_id_ = 0;  // block_id of the uploaded memory (0: none reusable)
+  bool mem_contiguous_ = false;
   int32_t stash_base_ = 0;  // n_past at the start of the current eval (stash row 0)
 };
 

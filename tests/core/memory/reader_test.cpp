@@ -139,6 +139,34 @@ TEST_F(ReaderTest, ContiguousChunkedReadEqualsOneCausalPassOnOneLayer) {
   EXPECT_NEAR(r->nll_sum, want, 1e-3) << "plain " << want;
 }
 
+// The same identity with a tail longer than one 256-token evaluation segment: every segment of
+// the pass attends to the same memory block (uploaded once, reused by block id).
+TEST_F(ReaderTest, ContiguousIdentityHoldsAcrossTailSegments) {
+  ASSERT_NO_FATAL_FAILURE(load(1));
+  MemLongConfig c = default_memlong_config(1);
+  c.memory_layer = 0;
+  c.retrieval_layers = {0};
+  c.entry_tokens = 16;
+  c.last_context = 300;
+  c.top_k = 4;
+  c.position_mode = PositionMode::kContiguous;
+  auto b = bank(c);
+  auto reader = MemLongReader::create(*engine_, embedder_, *b, c);
+  ASSERT_TRUE(reader.is_ok()) << reader.status().to_string();
+  std::string text;
+  for (int i = 0; text.size() < 400; ++i)
+    text += "Line " + std::to_string(i * 37 % 101) + " of Emma. ";
+  std::vector<int32_t> ids = engine_->tokenizer().encode(text, false, false);
+  ids.resize(332);  // two 16-token prefix chunks, then a 300-token tail (segments of 256 + 44)
+  ReadCallOptions ro;
+  ro.score_last = 331;
+  auto r = (*reader)->read_call(ids, ro);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->passes.size(), 3u);
+  ASSERT_EQ(r->passes[2].retrieved.size(), 2u);
+  EXPECT_NEAR(r->nll_sum, plain_nll(ids, 1), 2e-3);
+}
+
 TEST_F(ReaderTest, ZeroModeWithoutMemoryLayersEqualsPlainPasses) {
   ASSERT_NO_FATAL_FAILURE(load(2));
   MemLongConfig c = default_memlong_config(2);
