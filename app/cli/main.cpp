@@ -255,6 +255,20 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+// The retriever at `path` (empty: the default one), with a message that names it on failure.
+Result<std::unique_ptr<Embedder>> load_retriever(const std::string& path, int threads) {
+  auto emb = load_embedder(path.empty() ? default_retriever_path() : path, threads);
+  if (!emb.is_ok()) return emb.status().with_context("loading the retriever");
+  return emb;
+}
+
+Status write_json(const std::string& path, const nlohmann::json& value) {
+  std::ofstream f(path);
+  f << value.dump(2) << "\n";
+  if (!f) return io_error("cannot write " + path);
+  return Status::ok();
+}
+
 struct EvalPplArgs {
   std::vector<std::string> documents;
   std::string windows = "1024,2048";
@@ -277,9 +291,8 @@ int cmd_eval_ppl(const ModelArgs& ma, const EvalPplArgs& a) {
   const bool any_memory =
       std::any_of(modes.begin(), modes.end(), [](const std::string& m) { return m != "none"; });
   if (any_memory) {
-    const std::string path = a.retriever.empty() ? default_retriever_path() : a.retriever;
-    auto emb = load_embedder(path, ma.threads);
-    if (!emb.is_ok()) return fail(emb.status().with_context("loading the retriever"));
+    auto emb = load_retriever(a.retriever, ma.threads);
+    if (!emb.is_ok()) return fail(emb.status());
     embedder = std::move(emb).value();
   }
   nlohmann::json runs = nlohmann::json::array();
@@ -341,9 +354,7 @@ int cmd_eval_ppl(const ModelArgs& ma, const EvalPplArgs& a) {
                           {"max_windows_per_doc", a.max_windows},
                           {"threads", ma.threads},
                           {"runs", runs}};
-    std::ofstream f(a.json_path);
-    f << out.dump(2) << "\n";
-    if (!f) return fail(io_error("cannot write " + a.json_path));
+    if (Status w = write_json(a.json_path, out); !w.is_ok()) return fail(w);
   }
   return 0;
 }
@@ -367,9 +378,8 @@ int cmd_eval_passkey(const ModelArgs& ma, const PasskeyArgs& a) {
   const std::vector<std::string> modes = split_list(a.modes);
   std::unique_ptr<Embedder> embedder;
   if (std::any_of(modes.begin(), modes.end(), [](const std::string& m) { return m != "none"; })) {
-    auto emb =
-        load_embedder(a.retriever.empty() ? default_retriever_path() : a.retriever, ma.threads);
-    if (!emb.is_ok()) return fail(emb.status().with_context("loading the retriever"));
+    auto emb = load_retriever(a.retriever, ma.threads);
+    if (!emb.is_ok()) return fail(emb.status());
     embedder = std::move(emb).value();
   }
   nlohmann::json runs = nlohmann::json::array();
@@ -430,9 +440,7 @@ int cmd_eval_passkey(const ModelArgs& ma, const PasskeyArgs& a) {
                           {"filler", a.filler},
                           {"seed", a.seed},
                           {"runs", runs}};
-    std::ofstream f(a.json_path);
-    f << out.dump(2) << "\n";
-    if (!f) return fail(io_error("cannot write " + a.json_path));
+    if (Status w = write_json(a.json_path, out); !w.is_ok()) return fail(w);
   }
   return 0;
 }
@@ -442,8 +450,8 @@ int cmd_read(const ModelArgs& ma, const std::string& file, const std::string& re
   auto engine = load_engine(ma);
   if (!engine.is_ok()) return fail(engine.status());
   const Engine& e = **engine;
-  auto emb = load_embedder(retriever.empty() ? default_retriever_path() : retriever, ma.threads);
-  if (!emb.is_ok()) return fail(emb.status().with_context("loading the retriever"));
+  auto emb = load_retriever(retriever, ma.threads);
+  if (!emb.is_ok()) return fail(emb.status());
   auto cfg = memlong_config_for(e.file(), overrides);
   if (!cfg.is_ok()) return fail(cfg.status());
   auto text = read_text_file(file, size_t{1} << 30);

@@ -165,22 +165,10 @@ MEMLONG_AVX2 bool matmul_rows_avx2(DType t, int64_t k, const void* wv, size_t w_
   };
   const auto xk = [](const uint8_t* p) { return reinterpret_cast<const BlockQ8_K*>(p); };
   const auto xf = [](const uint8_t* p) { return reinterpret_cast<const float*>(p); };
+  if (matmul_q32_any(t, k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride)) {
+    return true;
+  }
   switch (t) {
-    case DType::kQ4_0:
-      matmul_q32<Q4_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
-      return true;
-    case DType::kQ4_1:
-      matmul_q32<Q4_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
-      return true;
-    case DType::kQ5_0:
-      matmul_q32<Q5_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
-      return true;
-    case DType::kQ5_1:
-      matmul_q32<Q5_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
-      return true;
-    case DType::kQ8_0:
-      matmul_q32<Q8_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
-      return true;
     case DType::kQ4_K:
       args([&](const uint8_t* wr, const uint8_t* xr)
                MEMLONG_AVX2 { return dot_qk<false>(k, wr, xk(xr)); });

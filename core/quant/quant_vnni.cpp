@@ -38,25 +38,7 @@ MEMLONG_TARGET bool matmul_rows_vnni(DType t, int64_t k, const void* wv, size_t 
                                      int64_t y_stride) {
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* x = static_cast<const uint8_t*>(xv);
-  switch (t) {
-    case DType::kQ4_0:
-      matmul_q32<Q4_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
-      return true;
-    case DType::kQ4_1:
-      matmul_q32<Q4_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
-      return true;
-    case DType::kQ5_0:
-      matmul_q32<Q5_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
-      return true;
-    case DType::kQ5_1:
-      matmul_q32<Q5_1W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
-      return true;
-    case DType::kQ8_0:
-      matmul_q32<Q8_0W>(k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
-      return true;
-    default:
-      return false;
-  }
+  return matmul_q32_any(t, k, w, w_row_bytes, r_begin, r_end, x, x_row_bytes, n_cols, y, y_stride);
 }
 
 }  // namespace memlong::quant::detail
