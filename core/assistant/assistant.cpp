@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <system_error>
 
+#include "core/common/paths.h"
 #include "core/engine/engine.h"
 #include "core/memory/memlong_config.h"
 #include "core/retriever/embedder.h"
@@ -52,7 +53,10 @@ Result<std::unique_ptr<Assistant>> Assistant::open(const AssistantOptions& optio
 
 AssistantStatus Assistant::status() const {
   AssistantStatus s;
-  s.model_name = impl_->engine->file().name;
+  auto it = impl_->engine->file().metadata.find("general.name");
+  s.model_name = it != impl_->engine->file().metadata.end()
+                     ? it->second
+                     : std::filesystem::path(impl_->engine->file().path).filename().string();
   s.model_path =
       impl_->options.model_path.empty() ? default_model_path() : impl_->options.model_path;
   s.retriever_name = impl_->embedder->info().name;
