@@ -42,7 +42,8 @@ void add_library_args(CLI::App* cmd, LibraryArgs* a) {
   cmd->add_option("--retriever", a->retriever, "Retriever file or folder");
   cmd->add_option("-t,--threads", a->threads, "CPU threads (default: all cores)");
   cmd->add_option("--device", a->device, "cpu, cuda, cuda:N or auto")->capture_default_str();
-  cmd->add_option("--memlong", a->memlong, "MemLong setting key=value (repeatable)");
+  cmd->add_option("--memlong", a->memlong, "MemLong setting key=value (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--memory-tokens", a->memory_tokens,
                   "Session memory capacity in tokens (default: 1048576)");
 }

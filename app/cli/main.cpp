@@ -533,7 +533,8 @@ int main(int argc, char** argv) {
   eval_ppl->add_option("--max-windows", ppl.max_windows, "Windows per document (0: all)")
       ->capture_default_str();
   eval_ppl->add_option("--retriever", ppl.retriever, "Retriever file or folder");
-  eval_ppl->add_option("--memlong", ppl.overrides, "MemLong setting key=value (repeatable)");
+  eval_ppl->add_option("--memlong", ppl.overrides, "MemLong setting key=value (repeatable)")
+      ->allow_extra_args(false);
   eval_ppl->add_flag("--reset-per-document", ppl.reset_per_document,
                      "Clear memory between documents (default: persistent, as the reference)");
   eval_ppl
@@ -550,7 +551,8 @@ int main(int argc, char** argv) {
   add_model_args(read, &read_model);
   read->add_option("file", read_file, "Text file")->required();
   read->add_option("--retriever", read_retriever, "Retriever file or folder");
-  read->add_option("--memlong", read_overrides, "MemLong setting key=value (repeatable)");
+  read->add_option("--memlong", read_overrides, "MemLong setting key=value (repeatable)")
+      ->allow_extra_args(false);
   read->add_option("--max-tokens", read_max, "Read at most this many tokens");
 
   ModelArgs pk_model;
@@ -566,7 +568,8 @@ int main(int argc, char** argv) {
   eval_passkey->add_option("--trials", pk.trials, "Trials per cell")->capture_default_str();
   eval_passkey->add_option("--seed", pk.seed, "Random seed")->capture_default_str();
   eval_passkey->add_option("--retriever", pk.retriever, "Retriever file or folder");
-  eval_passkey->add_option("--memlong", pk.overrides, "MemLong setting key=value (repeatable)");
+  eval_passkey->add_option("--memlong", pk.overrides, "MemLong setting key=value (repeatable)")
+      ->allow_extra_args(false);
   eval_passkey->add_option("--json", pk.json_path, "Write the results as JSON to this file");
 
   cli::CommandSet library = cli::register_library_commands(app);

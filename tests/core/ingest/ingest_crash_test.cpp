@@ -121,25 +121,37 @@ TEST(IngestCrashRealModel, SigkillLoopThenResumeEqualsUninterruptedRun) {
   // Kill loop.
   std::mt19937 rng(12345);
   std::uniform_int_distribution<int> delay_ms(150, 1500);
-  int kills = 0, finished_early = 0;
+  int kills = 0, finished_early = 0, mid_document = 0;
   for (int round = 0; round < 12; ++round) {
     const pid_t pid = start_ingest(tmp / "lib", files);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     if (::kill(pid, SIGKILL) == 0) ++kills;
     const int rc = wait_exit(pid);
     if (rc == 0) ++finished_early;
-    // Consistent after every kill.
+    // Consistent after every kill (a kill before the library was first created leaves none).
+    if (!fs::exists(tmp / "lib" / "library.sqlite")) continue;
     ASSERT_EQ(integrity_check(tmp / "lib" / "library.sqlite"), "ok") << "round " << round;
     auto store = LibraryStore::open((tmp / "lib").string());
     ASSERT_TRUE(store.is_ok()) << "round " << round << ": " << store.status().to_string();
     auto verify = (*store)->verify_kv();
     ASSERT_TRUE(verify.is_ok());
     EXPECT_TRUE(verify->corrupt_entry_ids.empty()) << "round " << round;
+    auto docs = (*store)->list_documents();
+    ASSERT_TRUE(docs.is_ok());
+    for (const DocumentRecord& d : *docs) {
+      if (d.status == DocumentStatus::kIngesting) {
+        ++mid_document;  // killed inside a document: the next round resumes it
+        break;
+      }
+    }
     EXPECT_EQ(static_cast<int64_t>(fs::file_size(tmp / "lib" / "kv.dat")),
               (*store)->kv_file_bytes())
         << "round " << round;
   }
   EXPECT_GE(kills, 6) << "most rounds should have been killed mid-run";
+  EXPECT_GE(mid_document, 2) << "some kills should land inside a document's batches";
+  std::printf("kills %d, killed inside a document %d, finished before the kill %d\n", kills,
+              mid_document, finished_early);
 
   // The run that completes.
   ASSERT_EQ(wait_exit(start_ingest(tmp / "lib", files)), 0);

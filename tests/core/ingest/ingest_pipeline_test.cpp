@@ -310,12 +310,18 @@ TEST(IngestPipelineRealModel, PauseHoldsBetweenBatchesAndResumeFinishes) {
   ASSERT_TRUE(p.is_ok());
   PauseSource pause;
   std::atomic<int64_t> last_tokens{0};
+  std::atomic<int> n_callbacks{0};
   std::atomic<bool> paused_once{false};
   std::thread controller([&] {
     while (last_tokens.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     pause.pause();
     paused_once = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the current batch end
+    // The batch in flight when pause() came may still end (one more callback), then none.
+    const int c0 = n_callbacks.load();
+    for (int i = 0; i < 300 && n_callbacks.load() == c0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const int64_t held = last_tokens.load();
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     EXPECT_EQ(last_tokens.load(), held) << "no batch runs while paused";
