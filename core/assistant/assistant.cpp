@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -141,6 +142,18 @@ struct Assistant::Impl {
     session_id = id;
     memory = std::move(mem);
     (void)r;
+    // Remember it as the library's current session (read back by open()); written to a temporary
+    // name and renamed so a crash never leaves half a number.
+    const std::filesystem::path f = options.library_dir / "current-session";
+    const std::filesystem::path tmp = options.library_dir / "current-session.tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << id << "\n";
+      if (!out) return io_error("cannot write " + tmp.string());
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, f, ec);
+    if (ec) return io_error("cannot write " + f.string() + ": " + ec.message());
     return Status::ok();
   }
 
@@ -183,7 +196,8 @@ struct Assistant::Impl {
     MEMLONG_ASSIGN_OR_RETURN(IngestReport report, pipeline->run(files, {}, cancel));
     std::vector<int64_t> rebuilt;
     for (const IngestFileResult& r : report.files) {
-      if (r.outcome == IngestStage::kDone || r.outcome == IngestStage::kSkipped) rebuilt.push_back(r.doc_id);
+      if (r.outcome == IngestStage::kDone || r.outcome == IngestStage::kSkipped)
+        rebuilt.push_back(r.doc_id);
     }
     if (cancel.is_cancelled()) return cancelled();
     return rebuilt.empty() ? Status::ok() : add_documents_to_session(rebuilt);
@@ -243,15 +257,20 @@ Result<std::unique_ptr<Assistant>> Assistant::open(const AssistantOptions& optio
   MEMLONG_ASSIGN_OR_RETURN(impl->pipeline, IngestPipeline::create(*impl->engine, *impl->embedder,
                                                                   *impl->store, impl->config));
   impl->profile_id = impl->pipeline->profile_id();
-  // The most recently used session of this profile, else a new "Default" one.
+  // The session used last (current-session file), else the most recently updated one, else a
+  // new "Default" one.
   MEMLONG_ASSIGN_OR_RETURN(std::vector<SessionRecord> all, impl->sessions().list_sessions());
   int64_t session = 0;
-  for (const SessionRecord& r : all) {
-    if (r.profile_id == impl->profile_id || r.profile_id == 0) {
-      session = r.id;
-      break;
+  {
+    std::ifstream in(impl->options.library_dir / "current-session");
+    int64_t last = 0;
+    if (in >> last) {
+      for (const SessionRecord& r : all) {
+        if (r.id == last) session = last;
+      }
     }
   }
+  if (session == 0 && !all.empty()) session = all.front().id;
   if (session == 0) {
     MEMLONG_ASSIGN_OR_RETURN(
         session, impl->sessions().create_session("Default", impl->profile_id,

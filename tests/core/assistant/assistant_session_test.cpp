@@ -128,6 +128,8 @@ TEST(AssistantRealModel, LibrarySessionsPersistenceAndPortableSessions) {
     ASSERT_TRUE(loaded.is_ok());
     EXPECT_EQ(loaded->memory_tokens, memory_tokens);
     ASSERT_TRUE(a->delete_session(forked->id).is_ok());
+    ASSERT_TRUE(a->new_session("Newer but not current").is_ok());
+    ASSERT_TRUE(a->load_session(default_id).is_ok());
     ASSERT_TRUE(a->export_session(default_id, tmp.path / "default.memlong-session").is_ok());
   }
 
@@ -165,6 +167,9 @@ TEST(AssistantRealModel, LibrarySessionsPersistenceAndPortableSessions) {
     auto sessions = other->sessions();
     ASSERT_TRUE(sessions.is_ok());
     EXPECT_EQ(sessions->size(), 2u);  // Default of this library + the imported one
+    auto cur = other->current_session();
+    ASSERT_TRUE(cur.is_ok());
+    EXPECT_EQ(cur->id, imported->id);
   }
 }
 
