@@ -55,6 +55,7 @@ class IngestPipeline {
                                                         const IngestOptions& options = {});
 
   int64_t profile_id() const { return profile_id_; }
+  const EntryEncoder::Timing& encoder_timing() const { return encoder_->timing(); }
 
   // Ingests `files` (see expand_ingest_paths) in order. Per-file outcomes are in the report;
   // the call fails only for store errors that leave it unable to go on. Cancel stops after the
