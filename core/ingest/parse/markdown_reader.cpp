@@ -111,13 +111,14 @@ std::string strip_inline(std::string_view s) {
         out += c;
         ++i;
       }
-    } else if (c == '*' || c == '~' ||
-               (c == '_' && (i == 0 || !std::isalnum(static_cast<unsigned char>(s[i - 1]))))) {
-      // Emphasis delimiters; '_' inside a word (snake_case) is text.
+    } else if (c == '*' || c == '~' || c == '_') {
+      // Emphasis delimiters; '_' between two word characters (snake_case) is text.
       size_t n = 0;
       while (i + n < s.size() && s[i + n] == c) ++n;
-      if (c == '_' && i + n < s.size() && std::isalnum(static_cast<unsigned char>(s[i + n])) &&
-          i > 0 && std::isalnum(static_cast<unsigned char>(s[i - 1]))) {
+      const bool is_word_before = i > 0 && std::isalnum(static_cast<unsigned char>(s[i - 1]));
+      const bool is_word_after =
+          i + n < s.size() && std::isalnum(static_cast<unsigned char>(s[i + n]));
+      if (c == '_' && is_word_before && is_word_after) {
         out.append(n, c);
       } else if (c == '*' && n == 1 && i + 1 < s.size() && s[i + 1] == ' ' &&
                  (i == 0 || s[i - 1] == ' ')) {
