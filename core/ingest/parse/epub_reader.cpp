@@ -114,7 +114,7 @@ void add_toc_entry(std::map<std::string, TocEntry>* toc, const std::string& base
                    const std::string& href, const std::string& label, int depth) {
   Result<std::string> target = resolve_href(base_dir, href);
   const std::string text = collapse_whitespace(normalize_text(label));
-  if (!target.is_ok() || text.empty()) return;  // the TOC is advisory: a bad entry is ignored
+  if (!target.is_ok() || text.empty()) return;   // the TOC is advisory: a bad entry is ignored
   toc->emplace(*target, TocEntry{text, depth});  // the first entry for a file wins
 }
 
@@ -127,8 +127,8 @@ void walk_nav(const xmlNode* node, int depth, const std::string& base_dir,
       add_toc_entry(toc, base_dir, attribute(c, "href"), text_content(c), depth);
       continue;
     }
-    walk_nav(c->children, is_element(c, "ol") || is_element(c, "ul") ? depth + 1 : depth,
-             base_dir, toc);
+    walk_nav(c->children, is_element(c, "ol") || is_element(c, "ul") ? depth + 1 : depth, base_dir,
+             toc);
   }
 }
 
@@ -213,9 +213,9 @@ Result<ParsedDocument> read_epub_document(const std::filesystem::path& path,
   }
   for (xmlNode* c = manifest_node->children; c != nullptr; c = c->next) {
     if (!is_element(c, "item")) continue;
-    manifest.emplace(attribute(c, "id"), ManifestItem{attribute(c, "href"),
-                                                      attribute(c, "media-type"),
-                                                      attribute(c, "properties")});
+    manifest.emplace(
+        attribute(c, "id"),
+        ManifestItem{attribute(c, "href"), attribute(c, "media-type"), attribute(c, "properties")});
   }
   struct SpineItem {
     std::string idref;

@@ -27,7 +27,9 @@ size_t leading_spaces(std::string_view s) {
   return n;
 }
 
-bool is_punct(char c) { return std::ispunct(static_cast<unsigned char>(c)) != 0; }
+bool is_punct(char c) {
+  return std::ispunct(static_cast<unsigned char>(c)) != 0;
+}
 
 // Finds the ']' that closes the '[' at `open`, honouring nesting and escapes.
 size_t find_close_bracket(std::string_view s, size_t open) {
@@ -101,7 +103,8 @@ std::string strip_inline(std::string_view s) {
       const std::string_view inner =
           close == std::string_view::npos ? std::string_view() : s.substr(i + 1, close - i - 1);
       if (!inner.empty() && inner.find(' ') == std::string_view::npos &&
-          (inner.find("://") != std::string_view::npos || inner.find('@') != std::string_view::npos)) {
+          (inner.find("://") != std::string_view::npos ||
+           inner.find('@') != std::string_view::npos)) {
         out.append(inner.rfind("mailto:", 0) == 0 ? inner.substr(7) : inner);  // autolink
         i = close + 1;
       } else if (!inner.empty() && (std::isalpha(static_cast<unsigned char>(inner[0])) ||
@@ -161,8 +164,8 @@ bool is_thematic_break(std::string_view line) {
   for (char c : line) {
     if (c != ' ' && c != '\t') compact += c;
   }
-  return compact.size() >= 3 && (is_rule_of(compact, '-') || is_rule_of(compact, '*') ||
-                                 is_rule_of(compact, '_'));
+  return compact.size() >= 3 &&
+         (is_rule_of(compact, '-') || is_rule_of(compact, '*') || is_rule_of(compact, '_'));
 }
 
 // Strips a list marker ("- ", "* ", "+ ", "12. ", "3) "); returns true when there was one.
@@ -191,8 +194,7 @@ bool is_reference_definition(std::string_view line) {
 }  // namespace
 
 Result<ParsedDocument> read_markdown_document(const std::filesystem::path& path,
-                                              const std::string& bytes,
-                                              const ParseLimits& limits) {
+                                              const std::string& bytes, const ParseLimits& limits) {
   const std::string file = path.string();
   MEMLONG_ASSIGN_OR_RETURN(DecodedText decoded, decode_to_utf8(bytes, file));
   const std::string text = normalize_text(decoded.utf8);

@@ -16,14 +16,13 @@
 #include "core/ingest/parse/source_file.h"
 
 namespace memlong {
-namespace {
-
-void silence_poppler() {
+void init_pdf_library() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr);
-  });
+  std::call_once(
+      once, [] { poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr); });
 }
+
+namespace {
 
 std::string to_utf8(const poppler::ustring& s) {
   const poppler::byte_array bytes = s.to_utf8();
@@ -39,14 +38,15 @@ Result<ParsedDocument> read_pdf_document(const std::filesystem::path& path,
   if (head.find("%PDF-") == std::string::npos) {
     return corrupt(file + ": expected a PDF header (%PDF-) in the first 1024 bytes, found none");
   }
-  silence_poppler();
+  init_pdf_library();
   std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(file));
   if (!doc) {
     return corrupt(file + ": poppler cannot open this PDF (damaged or truncated file)");
   }
   if (doc->is_locked()) {
-    return unsupported(file + ": the PDF is encrypted and needs a password to open; save an "
-                              "unprotected copy to ingest it");
+    return unsupported(file +
+                       ": the PDF is encrypted and needs a password to open; save an "
+                       "unprotected copy to ingest it");
   }
   ParsedDocument out;
   out.format = DocumentFormat::kPdf;

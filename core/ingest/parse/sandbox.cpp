@@ -31,6 +31,8 @@
 #include <vector>
 
 #include "core/ingest/parse.h"
+#include "core/ingest/parse/readers.h"
+#include "core/ingest/parse/xml_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define MEMLONG_PARSE_ASAN 1
@@ -44,7 +46,7 @@ namespace memlong {
 namespace {
 
 constexpr int kPollSliceMs = 50;
-constexpr int kExitOutOfMemory = 3;  // the child could not even encode its result
+constexpr int kExitOutOfMemory = 3;      // the child could not even encode its result
 constexpr uint32_t kMagic = 0x44504C4D;  // "MLPD"
 constexpr uint32_t kVersion = 1;
 
@@ -52,7 +54,9 @@ std::atomic<ParseChildFault> g_child_fault{ParseChildFault::kNone};
 
 // --- Result encoding (child -> parent) ---------------------------------------------------------
 
-void put_u32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+void put_u32(std::string& out, uint32_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 4);
+}
 void put_str(std::string& out, const std::string& s) {
   const uint64_t n = s.size();
   out.append(reinterpret_cast<const char*>(&n), 8);
@@ -176,7 +180,8 @@ bool write_all(int fd, const std::string& bytes) {
   int exit_code = 0;
   try {
     switch (g_child_fault.load()) {
-      case ParseChildFault::kAbort: std::abort();
+      case ParseChildFault::kAbort:
+        std::abort();
       case ParseChildFault::kHang:
         for (;;) pause();
       case ParseChildFault::kExhaustMemory: {
@@ -187,7 +192,8 @@ bool write_all(int fd, const std::string& bytes) {
           std::memset(hog.back().get(), 1, kChunk);
         }
       }
-      case ParseChildFault::kNone: break;
+      case ParseChildFault::kNone:
+        break;
     }
     const Result<ParsedDocument> result = parse_document(path, limits);
     if (!write_all(fd, encode(result))) exit_code = 1;
@@ -230,7 +236,9 @@ std::string signal_name(int sig) {
 
 }  // namespace
 
-void set_parse_child_fault_for_testing(ParseChildFault fault) { g_child_fault.store(fault); }
+void set_parse_child_fault_for_testing(ParseChildFault fault) {
+  g_child_fault.store(fault);
+}
 
 Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path,
                                                const ParseLimits& limits,
@@ -240,6 +248,9 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
   const int64_t as_bytes = current_virtual_bytes() + limits.max_memory_bytes;
   const int64_t max_result_bytes = limits.max_text_bytes + (int64_t{64} << 20);
 
+  // One-time library set-up happens here, not in the child (invariant 1).
+  init_xml_library();
+  init_pdf_library();
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     return io_error(file + ": cannot create a pipe for the parser process: " + strerror(errno));
@@ -315,7 +326,8 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
   }
 
   switch (stop) {
-    case Stop::kCancel: return cancelled(file + ": parsing cancelled");
+    case Stop::kCancel:
+      return cancelled(file + ": parsing cancelled");
     case Stop::kTimeout:
       return unsupported(file + ": parsing took longer than the limit of " +
                          std::to_string(limits.timeout_ms) +
@@ -325,7 +337,8 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
                          std::to_string(max_result_bytes) + " bytes");
     case Stop::kReadError:
       return io_error(file + ": cannot read from the parser process: " + strerror(errno));
-    case Stop::kNone: break;
+    case Stop::kNone:
+      break;
   }
   if (WIFSIGNALED(wstatus)) {
     const int sig = WTERMSIG(wstatus);

@@ -21,8 +21,8 @@ void expect_failure(const HostileCase& c) {
   SCOPED_TRACE(c.path.string());
   for (const bool is_isolated : {false, true}) {
     SCOPED_TRACE(is_isolated ? "isolated" : "in process");
-    auto doc = is_isolated ? parse_document_isolated(c.path, c.limits)
-                           : parse_document(c.path, c.limits);
+    auto doc =
+        is_isolated ? parse_document_isolated(c.path, c.limits) : parse_document(c.path, c.limits);
     ASSERT_FALSE(doc.is_ok());
     EXPECT_EQ(doc.status().code(), c.code) << doc.status().to_string();
     EXPECT_NE(doc.status().message().find(c.path.string()), std::string::npos)
@@ -33,19 +33,23 @@ void expect_failure(const HostileCase& c) {
 }
 
 TEST(ParseHostile, EpubHrefsEscapingOrMissingAreRefused) {
-  expect_failure({fixture("traversal.epub"), StatusCode::kCorrupt,
-                  "href '../../../etc/passwd', which is refused: escapes the archive root", {}});
-  expect_failure({fixture("traversal_encoded.epub"), StatusCode::kCorrupt,
-                  "escapes the archive root", {}});
+  expect_failure({fixture("traversal.epub"),
+                  StatusCode::kCorrupt,
+                  "href '../../../etc/passwd', which is refused: escapes the archive root",
+                  {}});
+  expect_failure(
+      {fixture("traversal_encoded.epub"), StatusCode::kCorrupt, "escapes the archive root", {}});
   expect_failure({fixture("absolute.epub"), StatusCode::kCorrupt, "absolute path", {}});
   expect_failure({fixture("file_url.epub"), StatusCode::kCorrupt, "absolute URL", {}});
-  expect_failure({fixture("missing_item.epub"), StatusCode::kCorrupt,
-                  "'OPS/text/not-there.xhtml', which is missing from the archive", {}});
+  expect_failure({fixture("missing_item.epub"),
+                  StatusCode::kCorrupt,
+                  "'OPS/text/not-there.xhtml', which is missing from the archive",
+                  {}});
 }
 
 TEST(ParseHostile, MalformedXmlAndBillionLaughs) {
-  expect_failure({fixture("malformed_opf.epub"), StatusCode::kCorrupt,
-                  "OPS/book.opf: malformed XML", {}});
+  expect_failure(
+      {fixture("malformed_opf.epub"), StatusCode::kCorrupt, "OPS/book.opf: malformed XML", {}});
   expect_failure({fixture("billion_laughs.epub"), StatusCode::kCorrupt, "<!ENTITY", {}});
   expect_failure({fixture("billion_laughs.docx"), StatusCode::kCorrupt, "<!ENTITY", {}});
 }
@@ -54,8 +58,8 @@ TEST(ParseHostile, ZipBombsByRatioAndByTotal) {
   expect_failure({fixture("bomb_ratio.epub"), StatusCode::kCorrupt, "zip bomb", {}});
   ParseLimits small_total;
   small_total.max_uncompressed_bytes = int64_t{1} << 20;
-  expect_failure({fixture("bomb_total.epub"), StatusCode::kCorrupt, "max_uncompressed_bytes",
-                  small_total});
+  expect_failure(
+      {fixture("bomb_total.epub"), StatusCode::kCorrupt, "max_uncompressed_bytes", small_total});
   ParseLimits few_entries;
   few_entries.max_entries = 10;
   expect_failure({fixture("bomb_total.epub"), StatusCode::kCorrupt, "max_entries", few_entries});
@@ -66,9 +70,13 @@ TEST(ParseHostile, EncryptedAndBrokenPdf) {
   expect_failure({fixture("truncated.pdf"), StatusCode::kCorrupt, "poppler cannot open", {}});
   ScratchDir dir;
   expect_failure({dir.write("not-a.pdf", "just some words, no PDF header at all\n"),
-                  StatusCode::kCorrupt, "%PDF-", {}});
+                  StatusCode::kCorrupt,
+                  "%PDF-",
+                  {}});
   expect_failure({dir.write("not-a.epub", "plain text pretending to be an EPUB\n"),
-                  StatusCode::kCorrupt, "expected a zip archive", {}});
+                  StatusCode::kCorrupt,
+                  "expected a zip archive",
+                  {}});
 }
 
 TEST(ParseHostile, BinaryJunkEmptyMissingAndHugeFiles) {
@@ -91,8 +99,8 @@ TEST(ParseHostile, BinaryJunkEmptyMissingAndHugeFiles) {
 TEST(ParseHostile, TextOverTheExtractedTextLimit) {
   ParseLimits limits;
   limits.max_text_bytes = 100 * 1024;
-  expect_failure({parse_test::book("persuasion.txt"), StatusCode::kUnsupported, "max_text_bytes",
-                  limits});
+  expect_failure(
+      {parse_test::book("persuasion.txt"), StatusCode::kUnsupported, "max_text_bytes", limits});
 }
 
 }  // namespace

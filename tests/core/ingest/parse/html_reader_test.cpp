@@ -34,8 +34,9 @@ TEST(ParseHtml, SectionsParagraphsAndSkippedElements) {
 
 TEST(ParseHtml, SniffedWithoutExtensionAndRecoversFromBrokenMarkup) {
   parse_test::ScratchDir dir;
-  const auto path = dir.write("page", "<!doctype html><html><body><h1>Title <b>bold</h1>"
-                                      "<p>unclosed <i>para<p>next &amp; last</body>");
+  const auto path = dir.write("page",
+                              "<!doctype html><html><body><h1>Title <b>bold</h1>"
+                              "<p>unclosed <i>para<p>next &amp; last</body>");
   auto format = detect_format(path);
   ASSERT_TRUE(format.is_ok()) << format.status().to_string();
   EXPECT_EQ(*format, DocumentFormat::kHtml);

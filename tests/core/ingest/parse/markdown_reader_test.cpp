@@ -15,8 +15,7 @@ TEST(ParseMarkdown, HeadingsBecomeSectionsAndMarkupIsStripped) {
   ASSERT_EQ(doc->sections.size(), 4u);
 
   EXPECT_EQ(doc->sections[0].title, "");
-  EXPECT_EQ(doc->sections[0].text,
-            "Intro paragraph with bold, italic, code_span and a link text.");
+  EXPECT_EQ(doc->sections[0].text, "Intro paragraph with bold, italic, code_span and a link text.");
 
   EXPECT_EQ(doc->sections[1].title, "First Heading");
   EXPECT_EQ(doc->sections[1].level, 1);

@@ -48,8 +48,8 @@ TEST(ParseText, PersuasionChaptersMatchAnIndependentScan) {
   EXPECT_EQ(doc->sections[0].title, "");
   EXPECT_NE(doc->sections[0].text.find("Jane Austen"), std::string::npos);
   EXPECT_EQ(doc->sections[1].title, "Chapter 1");
-  EXPECT_EQ(doc->sections[1].text.rfind("Sir Walter Elliot, of Kellynch Hall, in Somersetshire,", 0),
-            0u);
+  EXPECT_EQ(
+      doc->sections[1].text.rfind("Sir Walter Elliot, of Kellynch Hall, in Somersetshire,", 0), 0u);
   // Lines of a paragraph are joined with single spaces; paragraphs by "\n\n".
   EXPECT_NE(doc->sections[1].text.find("was a man who, for his own amusement, never took up any "
                                        "book but the Baronetage;"),
@@ -105,13 +105,16 @@ struct EncodingCase {
 
 TEST(ParseText, LegacyEncodingsDecodeToTheRightText) {
   const EncodingCase cases[] = {
-      {"latin1.txt", {"ISO-8859-1", "WINDOWS-1252", "ISO-8859-15"},
+      {"latin1.txt",
+       {"ISO-8859-1", "WINDOWS-1252", "ISO-8859-15"},
        "Les élèves français étaient très fâchés: « Où est le garçon? » demanda l'hôtesse."},
-      {"cp1252.txt", {"WINDOWS-1252"},
+      {"cp1252.txt",
+       {"WINDOWS-1252"},
        "\u201cSmart quotes\u201d cost \u20ac5 \u2014 or so the na\u00efve caf\u00e9 owner said "
        "\u2018twice\u2019."},
       {"utf16le_bom.txt", {"UTF-16LE"}, "Grüße aus Köln — Ελληνικά και 日本語のテキスト."},
-      {"euckr.txt", {"EUC-KR", "UHC", "CP949"},
+      {"euckr.txt",
+       {"EUC-KR", "UHC", "CP949"},
        "대한민국은 민주공화국이다. 대한민국의 주권은 국민에게 있고,"},
   };
   for (const auto& c : cases) {
@@ -132,8 +135,9 @@ TEST(ParseText, NormalisesToNfcLfAndDropsControlCharacters) {
   ScratchDir dir;
   // "e" + combining acute (NFD), CRLF line ends, a bell and a NUL-free escape sequence, a tab
   // run inside a paragraph.
-  const auto path = dir.write("nfd.txt", "Cafe\xCC\x81 au lait\r\nsecond\x07 line\t\t here\r\n\r\n"
-                                         "Next paragraph.\r\n");
+  const auto path = dir.write("nfd.txt",
+                              "Cafe\xCC\x81 au lait\r\nsecond\x07 line\t\t here\r\n\r\n"
+                              "Next paragraph.\r\n");
   auto doc = parse_document(path);
   ASSERT_TRUE(doc.is_ok()) << doc.status().to_string();
   ASSERT_EQ(doc->sections.size(), 1u);
