@@ -162,6 +162,9 @@ CORE = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 write_zip("sample.docx", [("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", RELS),
                           ("word/document.xml", DOCX_DOCUMENT), ("docProps/core.xml", CORE)])
 
+# A zip that is neither an EPUB nor a DOCX.
+write_zip("plain.zip", [("notes/a.txt", "hello"), ("notes/b.txt", "world")])
+
 # --- EPUB ---------------------------------------------------------------------------------------
 CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
 <container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
@@ -299,7 +302,7 @@ def tiny_pdf(text):
 
 
 plain = write("tiny.pdf", tiny_pdf("Hello from a tiny PDF"))
-subprocess.run(["qpdf", "--encrypt", "user-pw", "owner-pw", "256", "--", plain,
+subprocess.run(["qpdf", "--static-id", "--static-aes-iv", "--encrypt", "user-pw", "owner-pw", "256", "--", plain,
                 os.path.join(OUT, "encrypted.pdf")], check=True)
 # Broken: the header and the first object, then nothing (no xref, no pages).
 write("truncated.pdf", tiny_pdf("Hello")[:60])
