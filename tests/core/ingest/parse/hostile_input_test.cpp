@@ -103,5 +103,38 @@ TEST(ParseHostile, TextOverTheExtractedTextLimit) {
       {parse_test::book("persuasion.txt"), StatusCode::kUnsupported, "max_text_bytes", limits});
 }
 
+TEST(ParseHostile, TruncatedArchivesAreCorrupt) {
+  ScratchDir dir;
+  for (const char* name : {"mini.epub", "sample.docx"}) {
+    const std::string bytes = parse_test::read_all(fixture(name));
+    const auto cut = dir.write(std::string("cut-") + name, bytes.substr(0, bytes.size() / 2));
+    expect_failure({cut, StatusCode::kCorrupt, "zip", {}});
+  }
+}
+
+// Damaged copies of every fixture format: whatever the parser makes of them, the isolated parse
+// returns a result or a Status naming the file, and this process carries on.
+TEST(ParseHostile, ByteFlipsNeverTakeTheParentDown) {
+  ScratchDir dir;
+  std::mt19937 rng(99);
+  int n_failed = 0;
+  for (const char* name : {"mini.epub", "sample.docx", "tiny.pdf", "sample.html", "sample.md"}) {
+    const std::string original = parse_test::read_all(fixture(name));
+    for (int trial = 0; trial < 6; ++trial) {
+      std::string bytes = original;
+      for (int k = 0; k < 8; ++k) bytes[rng() % bytes.size()] = static_cast<char>(rng() & 0xFF);
+      const auto path = dir.write(std::to_string(trial) + "-" + name, bytes);
+      auto doc = parse_document_isolated(path);
+      if (!doc.is_ok()) {
+        ++n_failed;
+        EXPECT_NE(doc.status().code(), StatusCode::kInternal) << doc.status().to_string();
+        EXPECT_NE(doc.status().message().find(path.string()), std::string::npos)
+            << doc.status().to_string();
+      }
+    }
+  }
+  EXPECT_GT(n_failed, 0);  // damaged zips fail their CRC checks
+}
+
 }  // namespace
 }  // namespace memlong
