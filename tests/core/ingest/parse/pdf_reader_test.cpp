@@ -1,6 +1,8 @@
 // PDF: real manuals from Debian packages against poppler-utils' pdfinfo (page count, metadata)
 // run at test time, plus phrases verified with pdftotext; a tiny synthetic PDF.
 #include <regex>
+#include <sstream>
+#include <vector>
 
 #include "tests/core/ingest/parse/parse_test_util.h"
 
@@ -43,6 +45,40 @@ TEST(ParsePdf, RFaqPagesMatchPdfinfoAndCarryTheirText) {
             std::string::npos)
       << doc->sections[51].text.substr(0, 400);
   EXPECT_EQ(doc->sections[4].text.find("Robert and Ross"), std::string::npos);
+}
+
+// Page titles against outline destinations read by qpdf (pdf_outline_reference.py): poppler-cpp
+// gives the outline's titles but not its pages, so the reader finds each heading in the text.
+TEST(ParsePdf, PageTitlesFollowTheOutline) {
+  const std::string script =
+      std::string(MEMLONG_SOURCE_DIR) + "/tests/core/ingest/parse/pdf_outline_reference.py";
+  const std::pair<const char*, double> cases[] = {
+      {kRFaq, 1.0},                                           // every page (52/52 when written)
+      {"/usr/share/doc/r-doc-pdf/manual/R-intro.pdf", 0.95},  // 112/113 when written
+  };
+  for (const auto& [pdf, min_agreement] : cases) {
+    SCOPED_TRACE(pdf);
+    const auto path = package_file(pdf, "r-doc-pdf");
+    std::vector<std::string> expected;
+    std::istringstream in(parse_test::run_command("python3 '" + script + "' '" + pdf + "'"));
+    for (std::string line; std::getline(in, line);) expected.push_back(line);
+    ASSERT_FALSE(expected.empty()) << "no reference: install qpdf (scripts/setup)";
+    auto doc = parse_document(path);
+    ASSERT_TRUE(doc.is_ok()) << doc.status().to_string();
+    ASSERT_EQ(doc->sections.size(), expected.size());
+    size_t n_agree = 0;
+    std::string mismatches;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      if (doc->sections[i].title == expected[i]) {
+        ++n_agree;
+      } else {
+        mismatches += "\n  page " + std::to_string(i + 1) + ": expected '" + expected[i] +
+                      "', got '" + doc->sections[i].title + "'";
+      }
+    }
+    EXPECT_GE(static_cast<double>(n_agree), min_agreement * static_cast<double>(expected.size()))
+        << n_agree << " of " << expected.size() << " pages agree:" << mismatches;
+  }
 }
 
 TEST(ParsePdf, LiveManualInfoDictionaryGivesTitleAndAuthor) {
