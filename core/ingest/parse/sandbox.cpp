@@ -229,6 +229,21 @@ struct Fd {
   }
 };
 
+// Non-blocking waitpid. True when the child has exited (its status in *wstatus), or when it
+// cannot be waited for at all (SIGCHLD ignored by the app: the kernel reaped it; status 0).
+bool try_reap(pid_t pid, int* wstatus) {
+  pid_t w = 0;
+  do {
+    w = waitpid(pid, wstatus, WNOHANG);
+  } while (w < 0 && errno == EINTR);
+  if (w == pid) return true;
+  if (w < 0 && errno == ECHILD) {
+    *wstatus = 0;
+    return true;
+  }
+  return false;
+}
+
 std::string signal_name(int sig) {
   const char* s = strsignal(sig);
   return std::to_string(sig) + (s ? std::string(", ") + s : std::string());
@@ -272,6 +287,8 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
   const auto deadline = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
   std::string bytes;
   enum class Stop { kNone, kTimeout, kCancel, kTooLarge, kReadError } stop = Stop::kNone;
+  int wstatus = 0;
+  bool is_reaped = false;
   char buf[65536];
   while (true) {
     if (cancel.is_cancelled()) {
@@ -289,7 +306,21 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
       stop = Stop::kReadError;
       break;
     }
-    if (rc == 0) continue;
+    if (rc == 0) {
+      // No EOF yet, but the child may be gone: a process forked meanwhile by another thread of
+      // the app can hold a copy of the write end. Reap it and take what it wrote.
+      if (try_reap(pid, &wstatus)) {
+        is_reaped = true;
+        fcntl(read_end.fd, F_SETFL, fcntl(read_end.fd, F_GETFL) | O_NONBLOCK);
+        for (ssize_t n; (n = ::read(read_end.fd, buf, sizeof(buf))) > 0;) {
+          bytes.append(buf, static_cast<size_t>(n));
+          if (static_cast<int64_t>(bytes.size()) > max_result_bytes) break;
+        }
+        if (static_cast<int64_t>(bytes.size()) > max_result_bytes) stop = Stop::kTooLarge;
+        break;
+      }
+      continue;
+    }
     const ssize_t n = ::read(read_end.fd, buf, sizeof(buf));
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) {
@@ -305,16 +336,12 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
   }
 
   // Reap the child (invariant 4): after EOF it should exit at once; otherwise it is killed.
-  int wstatus = 0;
-  bool is_reaped = false;
-  if (stop == Stop::kNone) {
+  if (stop == Stop::kNone && !is_reaped) {
     while (Clock::now() < deadline && !cancel.is_cancelled()) {
-      const pid_t w = waitpid(pid, &wstatus, WNOHANG);
-      if (w == pid) {
+      if (try_reap(pid, &wstatus)) {
         is_reaped = true;
         break;
       }
-      if (w < 0 && errno != EINTR) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (!is_reaped) stop = cancel.is_cancelled() ? Stop::kCancel : Stop::kTimeout;
