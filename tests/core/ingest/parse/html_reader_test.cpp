@@ -47,5 +47,27 @@ TEST(ParseHtml, SniffedWithoutExtensionAndRecoversFromBrokenMarkup) {
   EXPECT_EQ(doc->sections[0].text, "unclosed para\n\nnext & last");
 }
 
+TEST(ParseHtml, LegacyCharsetFromMetaAndUtf8WithoutOne) {
+  parse_test::ScratchDir dir;
+  // windows-1252 bytes: 0xE9 e-acute, 0x93/0x94 curly quotes, 0x80 euro sign.
+  auto legacy =
+      parse_document(dir.write("old.html",
+                               "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; "
+                               "charset=windows-1252\"></head><body><p>Caf\xE9 \x93"
+                               "costs\x94 \x80"
+                               "3</p></body></html>"));
+  ASSERT_TRUE(legacy.is_ok()) << legacy.status().to_string();
+  ASSERT_EQ(legacy->sections.size(), 1u);
+  EXPECT_EQ(legacy->sections[0].text,
+            "Caf\u00e9 \u201ccosts\u201d \u20ac"
+            "3");
+  // No declaration at all: well-formed UTF-8 is read as UTF-8, not Latin-1.
+  auto modern =
+      parse_document(dir.write("new.html", "<p>K\xC3\xB6ln \xE2\x80\x94 \xE6\x97\xA5</p>"));
+  ASSERT_TRUE(modern.is_ok()) << modern.status().to_string();
+  ASSERT_EQ(modern->sections.size(), 1u);
+  EXPECT_EQ(modern->sections[0].text, "K\u00f6ln \u2014 \u65e5");
+}
+
 }  // namespace
 }  // namespace memlong
