@@ -220,6 +220,16 @@ MINI = [("mimetype", "application/epub+zip"), ("META-INF/container.xml", CONTAIN
         ("OPS/text/ch3.xhtml", xhtml("c3", "<h2>Unlisted End</h2><p>The end.</p>")),
         ("OPS/style.css", "p { margin: 0; }")]
 write_zip("mini.epub", MINI)
+# The same book with an unreadable table of contents: a nav document without a toc <nav> and an
+# NCX that declares entities (refused). Titles must come from the chapters' first headings.
+BAD_TOC_ITEMS = MINI_ITEMS + [("ncx", "toc.ncx", "application/x-dtbncx+xml", "")]
+BAD_TOC = [(n, d) for n, d in MINI if n not in ("OPS/book.opf", "OPS/nav.xhtml")] + [
+    ("OPS/book.opf", opf(BAD_TOC_ITEMS, ["c1", "c2", "c3"]).replace("<spine>", '<spine toc="ncx">')),
+    ("OPS/nav.xhtml", "<html><body><p>not a toc</p></body></html>"),
+    ("OPS/toc.ncx", '<?xml version="1.0"?><!DOCTYPE ncx [<!ENTITY x "y">]><ncx><navMap><navPoint>'
+                    '<navLabel><text>&x;</text></navLabel><content src="text/ch2.xhtml"/>'
+                    '</navPoint></navMap></ncx>')]
+write_zip("bad_toc.epub", BAD_TOC)
 
 
 def hostile_epub(name, href):

@@ -57,8 +57,8 @@ Result<XmlDocPtr> parse_xml(std::string_view bytes, const std::string& what) {
   }
   std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(xmlNewParserCtxt());
   if (!ctxt) return out_of_memory(what + ": cannot allocate an XML parser");
-  constexpr int kOptions = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                           XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS;
+  constexpr int kOptions =
+      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
   XmlDocPtr doc(xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), nullptr,
                                   nullptr, kOptions));
   if (!doc || !ctxt->wellFormed) {

@@ -142,5 +142,15 @@ TEST(ParseEpub, SyntheticEpub3NavDecodedHrefsAndHeadingFallback) {
   EXPECT_EQ(doc->sections[2].text, "The end.");
 }
 
+TEST(ParseEpub, UnreadableTocFallsBackToHeadings) {
+  auto doc = parse_document(parse_test::fixture("bad_toc.epub"));
+  ASSERT_TRUE(doc.is_ok()) << doc.status().to_string();
+  ASSERT_EQ(doc->sections.size(), 3u);
+  EXPECT_EQ(doc->sections[0].title, "Chapter One");
+  EXPECT_EQ(doc->sections[0].text, "Il était une fois.");
+  EXPECT_EQ(doc->sections[1].title, "The Middle");
+  EXPECT_EQ(doc->sections[2].title, "Unlisted End");
+}
+
 }  // namespace
 }  // namespace memlong
