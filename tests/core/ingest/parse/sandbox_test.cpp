@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "tests/core/ingest/parse/parse_test_util.h"
 
@@ -58,6 +59,27 @@ TEST(ParseIsolated, SameDocumentAsInProcess) {
     ASSERT_TRUE(in_process.is_ok()) << in_process.status().to_string();
     ASSERT_TRUE(isolated.is_ok()) << isolated.status().to_string();
     expect_same(*in_process, *isolated);
+  }
+  expect_no_children_left();
+}
+
+// Several threads fork at once (as the app's ingest workers may): each child inherits the others'
+// pipe ends, which must not mix results up or stall a parent.
+TEST(ParseIsolated, ConcurrentCallsFromThreads) {
+  const std::filesystem::path paths[] = {fixture("mini.epub"), fixture("sample.docx"),
+                                         fixture("tiny.pdf"), fixture("sample.html")};
+  std::vector<Result<ParsedDocument>> results(8, Status(StatusCode::kInternal, "not run"));
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < results.size(); ++t) {
+    threads.emplace_back([&, t] { results[t] = parse_document_isolated(paths[t % 4]); });
+  }
+  for (auto& th : threads) th.join();
+  for (size_t t = 0; t < results.size(); ++t) {
+    SCOPED_TRACE(paths[t % 4].string());
+    ASSERT_TRUE(results[t].is_ok()) << results[t].status().to_string();
+    auto reference = parse_document(paths[t % 4]);
+    ASSERT_TRUE(reference.is_ok());
+    expect_same(*reference, *results[t]);
   }
   expect_no_children_left();
 }
