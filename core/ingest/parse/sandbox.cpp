@@ -172,6 +172,9 @@ bool write_all(int fd, const std::string& bytes) {
 #else
   (void)address_space_limit;
 #endif
+  // A crashing parser leaves no core file behind (hostile input is expected to crash it).
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
   // CPU time is a second line behind the parent's wall clock (SIGXCPU, then SIGKILL).
   const rlim_t cpu_s = static_cast<rlim_t>(limits.timeout_ms / 1000 + 2);
   const rlimit cpu_limit{cpu_s, cpu_s + 1};
