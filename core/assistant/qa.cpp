@@ -89,6 +89,26 @@ std::vector<float> passage_mass_shares(std::span<const float> token_mass,
   return shares;
 }
 
+std::string_view answer_mode_name(AnswerMode mode) {
+  switch (mode) {
+    case AnswerMode::kMemory:
+      return "memory";
+    case AnswerMode::kText:
+      return "text";
+    case AnswerMode::kNone:
+      break;
+  }
+  return "none";
+}
+
+Result<AnswerMode> parse_answer_mode(std::string_view name) {
+  for (AnswerMode m : {AnswerMode::kMemory, AnswerMode::kText, AnswerMode::kNone}) {
+    if (answer_mode_name(m) == name) return m;
+  }
+  return invalid_argument("unknown answer mode '" + std::string(name) +
+                          "' (expected memory, text or none)");
+}
+
 int32_t native_context(const Engine& engine) {
   const int32_t n = engine.model().config().n_ctx_train;
   return n > 0 ? n : 4096;

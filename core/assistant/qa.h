@@ -32,6 +32,11 @@
 
 namespace memlong {
 
+// "memory", "text", "none" (CLI flags, evaluation tables).
+std::string_view answer_mode_name(AnswerMode mode);
+// Parses answer_mode_name()'s names. Errors: InvalidArgument naming the accepted values.
+Result<AnswerMode> parse_answer_mode(std::string_view name);
+
 struct QaPassage {
   int64_t entry_id = 0;  // memory entry / chunk id: its order is the chronological order
   std::string title;     // shown in text mode ("Emma, Chapter 3"); may be empty
