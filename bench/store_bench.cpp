@@ -123,12 +123,18 @@ int run(int argc, char** argv) {
       return 2;
     }
     const char* v = argv[++i];
-    if (a == "--tokens") o.tokens = std::atoll(v);
-    else if (a == "--batch") o.batch = std::atoi(v);
-    else if (a == "--queries") o.queries = std::atoi(v);
-    else if (a == "--blob-tokens") o.blob_tokens = std::atoll(v);
-    else if (a == "--dir") o.dir = v;
-    else if (a == "--json") o.json_path = v;
+    if (a == "--tokens")
+      o.tokens = std::atoll(v);
+    else if (a == "--batch")
+      o.batch = std::atoi(v);
+    else if (a == "--queries")
+      o.queries = std::atoi(v);
+    else if (a == "--blob-tokens")
+      o.blob_tokens = std::atoll(v);
+    else if (a == "--dir")
+      o.dir = v;
+    else if (a == "--json")
+      o.json_path = v;
   }
   if (o.dir.empty()) o.dir = (fs::temp_directory_path() / "memlong_store_bench").string();
   fs::remove_all(o.dir);
@@ -173,7 +179,8 @@ int run(int argc, char** argv) {
           emb[i] = unit_vector(&rng);
           toks[i].resize(kEntryTokens);
           for (int t = 0; t < kEntryTokens; ++t) toks[i][t] = static_cast<int32_t>(lcg.s % 49152);
-          for (int w = 0; w < 90; ++w) texts[i] += std::string(kWords[(lcg.s >> (w % 40)) % 14]) + " ";
+          for (int w = 0; w < 90; ++w)
+            texts[i] += std::string(kWords[(lcg.s >> (w % 40)) % 14]) + " ";
           ChunkInput& c = in[i];
           c.ordinal = static_cast<int32_t>(first + i);
           c.text = texts[i];
@@ -200,8 +207,8 @@ int run(int argc, char** argv) {
   const double write_tok_s = tokens_written / write_s;
   const double write_mb_s = tokens_written * kPerToken * 2 * 4 / write_s / 1e6;
   const int64_t kv_bytes = file_bytes(o.dir + "/kv.dat");
-  const int64_t db_bytes = file_bytes(o.dir + "/library.sqlite") +
-                           file_bytes(o.dir + "/library.sqlite-wal");
+  const int64_t db_bytes =
+      file_bytes(o.dir + "/library.sqlite") + file_bytes(o.dir + "/library.sqlite-wal");
   const double per_m = 1e6 / tokens_written;
   std::printf("size: kv.dat %.1f MB, sqlite %.1f MB -> per 1M tokens: kv %.1f MB, sqlite %.1f MB\n",
               kv_bytes / 1e6, db_bytes / 1e6, kv_bytes * per_m / 1e6, db_bytes * per_m / 1e6);
@@ -245,9 +252,10 @@ int run(int argc, char** argv) {
     if (!fused.is_ok()) return 1;
   }
   const Stats vs = stats_us(vec_us), fs_ = stats_us(fused_us), ls = stats_us(load_us);
-  std::printf("query: search_vectors %.0f us (p99 %.0f), fused %.0f us (p99 %.0f), load_kv(8) "
-              "%.0f us (p99 %.0f)\n",
-              vs.mean, vs.p99, fs_.mean, fs_.p99, ls.mean, ls.p99);
+  std::printf(
+      "query: search_vectors %.0f us (p99 %.0f), fused %.0f us (p99 %.0f), load_kv(8) "
+      "%.0f us (p99 %.0f)\n",
+      vs.mean, vs.p99, fs_.mean, fs_.p99, ls.mean, ls.p99);
   const auto t_compact = Clock::now();
   auto reclaimed = s->compact();
   const double compact_s = seconds_since(t_compact);
@@ -286,8 +294,10 @@ int run(int argc, char** argv) {
   {
     sqlite3* db = nullptr;
     sqlite3_open(blob_path.c_str(), &db);
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE kv(id "
-                 "INTEGER PRIMARY KEY, kv BLOB)", nullptr, nullptr, nullptr);
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE kv(id "
+                 "INTEGER PRIMARY KEY, kv BLOB)",
+                 nullptr, nullptr, nullptr);
     sqlite3_stmt* ins = nullptr;
     sqlite3_prepare_v2(db, "INSERT INTO kv(id, kv) VALUES (?, ?)", -1, &ins, nullptr);
     std::vector<uint16_t> payload(2 * kEntryTokens * kPerToken);
@@ -329,9 +339,10 @@ int run(int argc, char** argv) {
     sqlite3_close(db);
   }
   const double blob_tok_s = static_cast<double>(blob_entries * kEntryTokens) / blob_write_s;
-  std::printf("blob: write %.0f tokens/s, read of 8 entries %.0f us (kv.dat: %.0f tokens/s, "
-              "%.0f us)\n",
-              blob_tok_s, blob_read_us, write_tok_s, ls.mean);
+  std::printf(
+      "blob: write %.0f tokens/s, read of 8 entries %.0f us (kv.dat: %.0f tokens/s, "
+      "%.0f us)\n",
+      blob_tok_s, blob_read_us, write_tok_s, ls.mean);
 
   if (!o.json_path.empty()) {
     std::ofstream f(o.json_path);
@@ -351,20 +362,20 @@ int run(int argc, char** argv) {
       << ", \"first_search_ms\": " << first_search_s * 1e3
       << ", \"first_load_kv8_ms\": " << first_load_s * 1e3
       << ", \"total_ms\": " << open_total_s * 1e3 << "},\n";
-    f << "  \"query\": {\"queries\": " << o.queries << ", \"search_vectors_us\": {\"mean\": "
-      << vs.mean << ", \"p50\": " << vs.p50 << ", \"p99\": " << vs.p99
-      << "}, \"fused_3docs_us\": {\"mean\": " << fs_.mean << ", \"p50\": " << fs_.p50
-      << ", \"p99\": " << fs_.p99 << "}, \"load_kv8_us\": {\"mean\": " << ls.mean
-      << ", \"p50\": " << ls.p50 << ", \"p99\": " << ls.p99 << "}},\n";
+    f << "  \"query\": {\"queries\": " << o.queries
+      << ", \"search_vectors_us\": {\"mean\": " << vs.mean << ", \"p50\": " << vs.p50
+      << ", \"p99\": " << vs.p99 << "}, \"fused_3docs_us\": {\"mean\": " << fs_.mean
+      << ", \"p50\": " << fs_.p50 << ", \"p99\": " << fs_.p99
+      << "}, \"load_kv8_us\": {\"mean\": " << ls.mean << ", \"p50\": " << ls.p50
+      << ", \"p99\": " << ls.p99 << "}},\n";
     f << "  \"exact_search_us\": {";
     for (size_t i = 0; i < exact_us.size(); ++i)
       f << (i ? ", " : "") << "\"" << exact_us[i].first << "\": " << exact_us[i].second;
     f << "},\n";
-    f << "  \"compact\": {\"seconds\": " << compact_s << ", \"reclaimed_bytes\": "
-      << (reclaimed.is_ok() ? *reclaimed : -1) << "},\n";
+    f << "  \"compact\": {\"seconds\": " << compact_s
+      << ", \"reclaimed_bytes\": " << (reclaimed.is_ok() ? *reclaimed : -1) << "},\n";
     f << "  \"blob_in_sqlite\": {\"tokens\": " << blob_entries * kEntryTokens
-      << ", \"write_tokens_per_s\": " << blob_tok_s << ", \"read8_us\": " << blob_read_us
-      << "}\n";
+      << ", \"write_tokens_per_s\": " << blob_tok_s << ", \"read8_us\": " << blob_read_us << "}\n";
     f << "}\n";
     if (!f) {
       std::fprintf(stderr, "store_bench: cannot write %s\n", o.json_path.c_str());
@@ -378,4 +389,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace memlong
 
-int main(int argc, char** argv) { return memlong::run(argc, argv); }
+int main(int argc, char** argv) {
+  return memlong::run(argc, argv);
+}

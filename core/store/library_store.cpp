@@ -1116,8 +1116,10 @@ Result<std::shared_ptr<EntryVectorIndex>> get_index(StoreContext& ctx, int64_t p
   {
     std::lock_guard rlock(ctx.reader_mutex);
     MEMLONG_ASSIGN_OR_RETURN(
+        // A scan in rowid order reads the table pages sequentially; going through the
+        // (profile_id, doc_id) index and sorting by id cost 3x more at 8k entries.
         Stmt st, ctx.reader.prepare("SELECT chunk_id, doc_id, embedding FROM memory_entries "
-                                    "WHERE profile_id = ? ORDER BY chunk_id"));
+                                    "NOT INDEXED WHERE profile_id = ?"));
     st.bind(1, profile_id);
     for (;;) {
       MEMLONG_ASSIGN_OR_RETURN(bool row, st.step());
@@ -1315,6 +1317,9 @@ Result<int64_t> LibraryStore::compact() {
     }
   }
   const int64_t old_length = ctx_->kv->committed();
+  int64_t live_length = KvFile::kHeaderBytes;
+  for (const auto& r : refs) live_length += KvFile::kRecordHeaderBytes + r.payload_bytes;
+  if (live_length == old_length) return int64_t{0};  // no dead record: nothing to rewrite
   const std::string tmp = ctx_->dir + "/kv.dat.compact";
   const std::string new_id = new_kv_file_id();
   std::pair<std::vector<int64_t>, int64_t> written;

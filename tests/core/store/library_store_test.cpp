@@ -241,6 +241,7 @@ TEST(LibraryStore, RemoveDocumentCascadesAndCompactReclaimsBytes) {
   ASSERT_TRUE(s->load_kv(b_ids, &k2, &v2).is_ok());
   EXPECT_EQ(k2, kb);
   EXPECT_EQ(v2, vb);
+  EXPECT_EQ(*s->compact(), 0);  // nothing dead left: no rewrite
   // Survives a reopen (the new file id is committed).
   s.reset();
   s = open_store(dir.path());
