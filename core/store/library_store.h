@@ -171,7 +171,7 @@ struct SearchHit {
 
 struct StoreOptions {
   // Candidate sets up to this many entries are searched exactly; above it, hnswlib. Exact search
-  // of 50k x 384-d entries measured 9.2 ms (10k: 1.7 ms) on the shared 2-core dev VM under load
+  // of 50k x 384-d entries measured 7.8 ms (10k: 0.75 ms) on the shared 2-core dev VM under load
   // (bench/results/store_bench.json); 50k entries of E = 128 are 6.4M tokens of memory.
   int64_t exact_search_max = 50000;
   int32_t ann_ef_search = 256;  // hnswlib ef for store searches (see memory_bank.h for recall)
