@@ -279,8 +279,8 @@ Status open_kv_file(StoreContext& ctx) {
 
 // ---- shared helpers (store_context.h) ----
 
-StoreContext::~StoreContext() {
-  if (lock_fd >= 0) ::close(lock_fd);  // releases the flock
+LibraryLock::~LibraryLock() {
+  if (fd >= 0) ::close(fd);  // releases the flock
 }
 
 int64_t unix_now() {
@@ -494,9 +494,9 @@ Result<std::unique_ptr<LibraryStore>> LibraryStore::open(const std::string& dir,
   ctx->dir = dir;
   ctx->options = options;
   const std::string lock_path = dir + "/library.lock";
-  ctx->lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (ctx->lock_fd < 0) return io_error(lock_path + ": cannot open: " + std::strerror(errno));
-  if (::flock(ctx->lock_fd, LOCK_EX | LOCK_NB) != 0)
+  ctx->lock.fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (ctx->lock.fd < 0) return io_error(lock_path + ": cannot open: " + std::strerror(errno));
+  if (::flock(ctx->lock.fd, LOCK_EX | LOCK_NB) != 0)
     return io_error(dir + ": the library is open in another MemLong process");
 
   const std::string db_path = dir + "/library.sqlite";
