@@ -1155,14 +1155,28 @@ Result<std::optional<IndexWatermark>> read_watermark(StoreContext& ctx, int64_t 
 
 }  // namespace
 
+namespace {
+
+Result<std::shared_ptr<EntryVectorIndex>> ready_index(StoreContext& ctx, int64_t profile_id) {
+  MEMLONG_ASSIGN_OR_RETURN(auto index, get_index(ctx, profile_id));
+  if (index->size() > ctx.options.exact_search_max && !index->has_graph()) {
+    MEMLONG_ASSIGN_OR_RETURN(auto wm, read_watermark(ctx, profile_id));
+    MEMLONG_RETURN_IF_ERROR(index->ensure_graph(ctx.index_path(profile_id), wm ? &*wm : nullptr));
+  }
+  return index;
+}
+
+}  // namespace
+
+Status LibraryStore::prepare_search(int64_t profile_id) {
+  MEMLONG_RETURN_IF_ERROR(ready_index(*ctx_, profile_id).status());
+  return save_indexes();
+}
+
 Result<std::vector<VectorHit>> LibraryStore::search_vectors(int64_t profile_id,
                                                             std::span<const float> query, int32_t k,
                                                             const DocSet& docs) {
-  MEMLONG_ASSIGN_OR_RETURN(auto index, get_index(*ctx_, profile_id));
-  if (index->size() > ctx_->options.exact_search_max && !index->has_graph()) {
-    MEMLONG_ASSIGN_OR_RETURN(auto wm, read_watermark(*ctx_, profile_id));
-    MEMLONG_RETURN_IF_ERROR(index->ensure_graph(ctx_->index_path(profile_id), wm ? &*wm : nullptr));
-  }
+  MEMLONG_ASSIGN_OR_RETURN(auto index, ready_index(*ctx_, profile_id));
   return index->search(query, k, docs, ctx_->options.exact_search_max, ctx_->options.ann_ef_search);
 }
 

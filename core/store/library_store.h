@@ -292,6 +292,11 @@ class LibraryStore {
   // moves every offset and the committed mark). Returns bytes reclaimed; 0, without rewriting,
   // when there is no dead record. Blocks readers of K/V only across the commit and the rename.
   Result<int64_t> compact();
+  // Loads the profile's embeddings and, above exact_search_max entries, loads or builds its hnsw
+  // graph and saves it: the work the first search_vectors() would do. Building a graph costs
+  // seconds per 10k entries, so the ingestion worker calls this after a large ingest rather
+  // than let the first question pay for it.
+  Status prepare_search(int64_t profile_id);
   // Writes the hnsw file of every profile whose index changed since it was loaded or saved.
   Status save_indexes();
   int64_t kv_file_bytes() const;  // kv.dat's committed length

@@ -547,6 +547,25 @@ TEST(LibraryStore, HnswIsSavedLoadedAndRebuiltWhenItsFileIsBad) {
   EXPECT_TRUE(s->index_state(p).was_rebuilt);
 }
 
+TEST(LibraryStore, PrepareSearchBuildsAndSavesTheGraph) {
+  TempDir dir;
+  StoreOptions o;
+  o.exact_search_max = 10;
+  o.save_index_on_close = false;
+  auto s = open_store(dir.path(), o);
+  const int64_t p = *s->ensure_profile(small_profile());
+  add_doc(*s, p, "a", 1, 8);
+  ASSERT_TRUE(s->prepare_search(p).is_ok());
+  EXPECT_FALSE(s->index_state(p).has_graph);  // 8 entries: exact search, no graph
+  add_doc(*s, p, "b", 2, 8);
+  ASSERT_TRUE(s->prepare_search(p).is_ok());
+  EXPECT_TRUE(s->index_state(p).has_graph);
+  s.reset();  // does not save on close: prepare_search already did
+  s = open_store(dir.path(), o);
+  ASSERT_TRUE(s->prepare_search(p).is_ok());
+  EXPECT_TRUE(s->index_state(p).was_loaded_from_file) << s->index_state(p).note;
+}
+
 TEST(LibraryStore, GraphSearchWithSmallDocSetFallsBackToExact) {
   TempDir dir;
   StoreOptions o;
