@@ -356,6 +356,9 @@ Result<IngestReport> Assistant::ingest(
     }
   }
   if (!joined.empty()) MEMLONG_RETURN_IF_ERROR(impl_->add_documents_to_session(joined));
+  // Above the exact-search size the vector index is built (or loaded) and saved now, on the
+  // worker, not at the first question.
+  MEMLONG_RETURN_IF_ERROR(impl_->store->prepare_search(impl_->profile_id));
   if (report.seconds > 0 && report.tokens_read > 0) {
     impl_->last_tokens_per_s = static_cast<double>(report.tokens_read) / report.seconds;
   }
