@@ -32,8 +32,11 @@ if(NOT MEMLONG_UTF8PROC_INCLUDE OR NOT MEMLONG_UTF8PROC_LIB)
                       "${MEMLONG_DEPS_DIR} (run scripts/gpu-check --pack)")
 endif()
 
-find_path(MEMLONG_SPM_INCLUDE sentencepiece_processor.h)
-find_library(MEMLONG_SPM_LIB NAMES sentencepiece)
+option(MEMLONG_LITE_SENTENCEPIECE "Use a system SentencePiece in MEMLONG_CUDA_ONLY builds" ON)
+if(MEMLONG_LITE_SENTENCEPIECE)
+  find_path(MEMLONG_SPM_INCLUDE sentencepiece_processor.h)
+  find_library(MEMLONG_SPM_LIB NAMES sentencepiece)
+endif()
 
 file(GLOB_RECURSE memlong_lite_candidates CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/core/*.cpp)
 set(memlong_missing_headers "sqlite3\\.h|libxml/|zip\\.h|poppler/|uchardet")
