@@ -113,8 +113,7 @@ void CudaBackend::copy_to_device(void* dst, const void* host_src, size_t n_bytes
 }
 
 Status CudaBackend::upload_bytes(void* dst, const void* src, size_t n_bytes) {
-  MEMLONG_CUDA_RETURN_IF_ERROR(
-      cudaMemcpyAsync(dst, src, n_bytes, cudaMemcpyHostToDevice, stream_));
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(dst, src, n_bytes, cudaMemcpyHostToDevice, stream_));
   // Pageable source: wait until it is consumed, so the caller may reuse it at once.
   MEMLONG_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_));
   return Status::ok();
@@ -132,9 +131,9 @@ Status CudaBackend::copy_to_host(void* host_dst, const void* src, size_t n_bytes
 
 void CudaBackend::copy(void* dst, const void* src, size_t n_bytes) {
   if (n_bytes == 0 || !bind_device()) return;
-  record(cuda_check::from_cuda(
-      cudaMemcpyAsync(dst, src, n_bytes, cudaMemcpyDeviceToDevice, stream_),
-      "cudaMemcpyAsync(device to device)"));
+  record(
+      cuda_check::from_cuda(cudaMemcpyAsync(dst, src, n_bytes, cudaMemcpyDeviceToDevice, stream_),
+                            "cudaMemcpyAsync(device to device)"));
 }
 
 Status CudaBackend::synchronize() {
@@ -199,7 +198,8 @@ Result<WeightHandle> CudaBackend::upload_weight(const TensorView& t) {
       if (t.dtype == DType::kF32) {
         std::memcpy(out, row, static_cast<size_t>(k) * 4);
       } else if (t.dtype == DType::kF16) {
-        for (int64_t c = 0; c < k; ++c) out[c] = f16_to_f32(reinterpret_cast<const uint16_t*>(row)[c]);
+        for (int64_t c = 0; c < k; ++c)
+          out[c] = f16_to_f32(reinterpret_cast<const uint16_t*>(row)[c]);
       } else {
         host_.dequantize_row(type_id, row, out, k);
       }
@@ -230,8 +230,8 @@ void CudaBackend::get_rows(const WeightHandle& table, const int32_t* ids, int32_
                             table.n_in, ids, n, out, stream_));
 }
 
-void CudaBackend::rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n,
-                           int32_t dim, float* out) {
+void CudaBackend::rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n, int32_t dim,
+                           float* out) {
   if (!bind_device()) return;
   if (w.dtype != DType::kF32 || w.n_in != dim) {
     record(invalid_argument("rms_norm: weight must be F32 of length " + std::to_string(dim)));
@@ -268,8 +268,8 @@ Status CudaBackend::matmul_impl(const WeightHandle& w, const float* x, int32_t n
       return unsupported("matmul: weight type " + std::string(dtype_name(w.dtype)));
     }
     MEMLONG_RETURN_IF_ERROR(ensure_scratch(&x_f16_, static_cast<size_t>(n) * k * 2));
-    MEMLONG_RETURN_IF_ERROR(cuda_ops::f32_to_f16(x, static_cast<int64_t>(n) * k, x_f16_.data(),
-                                                 stream_));
+    MEMLONG_RETURN_IF_ERROR(
+        cuda_ops::f32_to_f16(x, static_cast<int64_t>(n) * k, x_f16_.data(), stream_));
     if (w.dtype == DType::kF16) {
       MEMLONG_RETURN_IF_ERROR(gemm_->gemm_f16(w.data, w.n_out, k, x_f16_.data(), n, y, w.n_out));
     } else {

@@ -13,8 +13,8 @@ DeviceAllocator::~DeviceAllocator() {
 }
 
 Result<void*> DeviceAllocator::allocate(size_t size_bytes, size_t* capacity) {
-  const size_t rounded = (std::max<size_t>(size_bytes, 1) + kGranularity - 1) / kGranularity *
-                         kGranularity;
+  const size_t rounded =
+      (std::max<size_t>(size_bytes, 1) + kGranularity - 1) / kGranularity * kGranularity;
   std::lock_guard<std::mutex> lock(mu_);
   // Smallest cached block that fits and is at most twice the request (invariant 1).
   auto it = cached_.lower_bound(rounded);

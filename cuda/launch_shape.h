@@ -71,14 +71,29 @@ inline WeightPlan plan_weight(uint32_t dtype, int64_t k, bool is_1d) {
   if (cuda_blocks::is_kept_type(dtype)) {
     size_t rb = 0;
     switch (dtype) {
-      case cuda_blocks::kF32: rb = static_cast<size_t>(k) * 4; break;
-      case cuda_blocks::kF16: rb = static_cast<size_t>(k) * 2; break;
-      case cuda_blocks::kQ4_0: rb = static_cast<size_t>(k / 32) * 18; break;
-      case cuda_blocks::kQ4_1: rb = static_cast<size_t>(k / 32) * 20; break;
-      case cuda_blocks::kQ5_0: rb = static_cast<size_t>(k / 32) * 22; break;
-      case cuda_blocks::kQ5_1: rb = static_cast<size_t>(k / 32) * 24; break;
-      case cuda_blocks::kQ8_0: rb = static_cast<size_t>(k / 32) * 34; break;
-      default: break;
+      case cuda_blocks::kF32:
+        rb = static_cast<size_t>(k) * 4;
+        break;
+      case cuda_blocks::kF16:
+        rb = static_cast<size_t>(k) * 2;
+        break;
+      case cuda_blocks::kQ4_0:
+        rb = static_cast<size_t>(k / 32) * 18;
+        break;
+      case cuda_blocks::kQ4_1:
+        rb = static_cast<size_t>(k / 32) * 20;
+        break;
+      case cuda_blocks::kQ5_0:
+        rb = static_cast<size_t>(k / 32) * 22;
+        break;
+      case cuda_blocks::kQ5_1:
+        rb = static_cast<size_t>(k / 32) * 24;
+        break;
+      case cuda_blocks::kQ8_0:
+        rb = static_cast<size_t>(k / 32) * 34;
+        break;
+      default:
+        break;
     }
     return {dtype, rb, false};
   }

@@ -105,7 +105,8 @@ std::vector<std::string> cuda_module_candidates() {
   if (!ec) {
     const std::filesystem::path dir = exe.parent_path();
     out.push_back((dir / kMemlongCudaModuleFile).string());
-    out.push_back((dir / ".." / "lib" / "memlong" / kMemlongCudaModuleFile).lexically_normal().string());
+    out.push_back(
+        (dir / ".." / "lib" / "memlong" / kMemlongCudaModuleFile).lexically_normal().string());
   }
   if (const char* env = std::getenv("MEMLONG_CUDA_BACKEND"); env != nullptr && *env != '\0') {
     out.emplace_back(env);

@@ -27,8 +27,8 @@ struct BackendOptions {
   // "cpu": the CPU backend. "cuda" / "cuda:N": the CUDA module on device N (0), an error when it
   // cannot be used. "auto": CUDA device 0 when usable, else the CPU with a note saying why.
   std::string device = "cpu";
-  int n_threads = 0;              // CPU backend threads (<= 0: one per core)
-  std::string cuda_module_path;   // empty: the search described above
+  int n_threads = 0;             // CPU backend threads (<= 0: one per core)
+  std::string cuda_module_path;  // empty: the search described above
 };
 
 // Creates the backend `options.device` names. When "auto" falls back to the CPU, *note (if given)

@@ -223,17 +223,28 @@ int run(int argc, char** argv) {
     const std::string a = argv[i];
     if (i + 1 >= argc) return usage(argv[0]);
     const std::string v = argv[++i];
-    if (a == "--device") o.device = v;
-    else if (a == "--json") o.json_path = v;
-    else if (a == "--reps") o.n_reps = std::atoi(v.c_str());
-    else if (a == "--warmup") o.n_warmup = std::atoi(v.c_str());
-    else if (a == "--n-prompt") o.n_prompt = std::atoi(v.c_str());
-    else if (a == "--n-gen") o.n_gen = std::atoi(v.c_str());
-    else if (a == "--n-mem") o.n_mem = std::atoi(v.c_str());
-    else if (a == "--models") o.models = split(v);
-    else if (a == "--types") o.types = split(v);
-    else if (a == "--tmp") o.tmp_dir = v;
-    else return usage(argv[0]);
+    if (a == "--device")
+      o.device = v;
+    else if (a == "--json")
+      o.json_path = v;
+    else if (a == "--reps")
+      o.n_reps = std::atoi(v.c_str());
+    else if (a == "--warmup")
+      o.n_warmup = std::atoi(v.c_str());
+    else if (a == "--n-prompt")
+      o.n_prompt = std::atoi(v.c_str());
+    else if (a == "--n-gen")
+      o.n_gen = std::atoi(v.c_str());
+    else if (a == "--n-mem")
+      o.n_mem = std::atoi(v.c_str());
+    else if (a == "--models")
+      o.models = split(v);
+    else if (a == "--types")
+      o.types = split(v);
+    else if (a == "--tmp")
+      o.tmp_dir = v;
+    else
+      return usage(argv[0]);
   }
   if (o.n_reps < 1 || o.n_warmup < 0 || o.n_prompt < 1 || o.n_gen < 1 || o.n_mem < 1) {
     return usage(argv[0]);
@@ -265,9 +276,10 @@ int run(int argc, char** argv) {
       const double bound = *bw * 1e9 / static_cast<double>(r->weight_bytes_per_token);
       std::printf(
           "%-14s pp%d %9.1f ± %6.1f tok/s | tg%d %8.1f ± %5.1f tok/s (bound %.0f, %.0f%%) | "
-          "tg+memory(%d) %8.1f tok/s (overhead %.1f%%) | gather %.3f ms (%.1f GB/s) | load %.2f s\n",
-          r->name.c_str(), o.n_prompt, r->pp.mean, r->pp.stddev, o.n_gen, r->tg.mean,
-          r->tg.stddev, bound, 100.0 * r->tg.mean / bound, o.n_mem, r->tg_mem.mean,
+          "tg+memory(%d) %8.1f tok/s (overhead %.1f%%) | gather %.3f ms (%.1f GB/s) | load %.2f "
+          "s\n",
+          r->name.c_str(), o.n_prompt, r->pp.mean, r->pp.stddev, o.n_gen, r->tg.mean, r->tg.stddev,
+          bound, 100.0 * r->tg.mean / bound, o.n_mem, r->tg_mem.mean,
           100.0 * (1.0 - r->tg_mem.mean / r->tg.mean), r->gather_ms,
           r->gather_bytes / (r->gather_ms * 1e-3) / 1e9, r->load_s);
       results.push_back(std::move(r).value());
@@ -277,8 +289,7 @@ int run(int argc, char** argv) {
     std::ofstream f(o.json_path);
     f << "{\n  \"backend\": \"" << b.name() << "\",\n  \"description\": \"" << b.description()
       << "\",\n  \"device_copy_bandwidth_gbs\": " << *bw << ",\n  \"reps\": " << o.n_reps
-      << ",\n  \"warmup\": " << o.n_warmup << ",\n  \"n_mem\": " << o.n_mem
-      << ",\n  \"models\": [";
+      << ",\n  \"warmup\": " << o.n_warmup << ",\n  \"n_mem\": " << o.n_mem << ",\n  \"models\": [";
     for (size_t i = 0; i < results.size(); ++i) {
       const ModelResult& r = results[i];
       const double bound = *bw * 1e9 / static_cast<double>(r.weight_bytes_per_token);

@@ -15,7 +15,8 @@ namespace {
 
 Status unavailable() {
   return unsupported(
-      "SentencePiece tokenizers are not built into this MEMLONG_CUDA_ONLY build (no libsentencepiece "
+      "SentencePiece tokenizers are not built into this MEMLONG_CUDA_ONLY build (no "
+      "libsentencepiece "
       "on this machine)");
 }
 

@@ -118,8 +118,7 @@ Status attention(const AttentionArgs& a, cudaStream_t stream) {
   }
   if (a.n_kv < a.q_pos0 + a.n_query || a.q_pos0 < 0) {
     return invalid_argument("attention: n_kv " + std::to_string(a.n_kv) + " < q_pos0 " +
-                            std::to_string(a.q_pos0) + " + n_query " +
-                            std::to_string(a.n_query));
+                            std::to_string(a.q_pos0) + " + n_query " + std::to_string(a.n_query));
   }
   if (a.n_mem > 0 && a.mem_k != nullptr && a.mem_v == nullptr) {
     return invalid_argument("attention: memory keys without values");

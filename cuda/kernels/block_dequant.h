@@ -26,8 +26,7 @@ namespace memlong::cuda_blocks {
 
 // GGUF type ids (core/common/dtype.h DType values), repeated as plain constants so this header
 // needs no core include on the device side.
-inline constexpr uint32_t kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ4_1 = 3, kQ5_0 = 6, kQ5_1 = 7,
-                          kQ8_0 = 8;
+inline constexpr uint32_t kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ4_1 = 3, kQ5_0 = 6, kQ5_1 = 7, kQ8_0 = 8;
 
 MEMLONG_HD float half_bits_to_float(uint16_t h) {
 #ifdef __CUDA_ARCH__
@@ -140,14 +139,29 @@ MEMLONG_HD bool is_kept_type(uint32_t t) {
 template <typename F>
 bool dispatch_kept_type(uint32_t t, F&& f) {
   switch (t) {
-    case kF32: f.template operator()<kF32>(); return true;
-    case kF16: f.template operator()<kF16>(); return true;
-    case kQ4_0: f.template operator()<kQ4_0>(); return true;
-    case kQ4_1: f.template operator()<kQ4_1>(); return true;
-    case kQ5_0: f.template operator()<kQ5_0>(); return true;
-    case kQ5_1: f.template operator()<kQ5_1>(); return true;
-    case kQ8_0: f.template operator()<kQ8_0>(); return true;
-    default: return false;
+    case kF32:
+      f.template operator()<kF32>();
+      return true;
+    case kF16:
+      f.template operator()<kF16>();
+      return true;
+    case kQ4_0:
+      f.template operator()<kQ4_0>();
+      return true;
+    case kQ4_1:
+      f.template operator()<kQ4_1>();
+      return true;
+    case kQ5_0:
+      f.template operator()<kQ5_0>();
+      return true;
+    case kQ5_1:
+      f.template operator()<kQ5_1>();
+      return true;
+    case kQ8_0:
+      f.template operator()<kQ8_0>();
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -42,8 +42,7 @@ Status rms_norm(const float* x, const float* w, float eps, int32_t n, int32_t di
 // rope.cu: x [n, n_heads, dh] rotated in place at positions[n]; pairs (2j, 2j+1) when
 // interleaved, else (j, j + n_rot/2); frequency inv_freq[j] when given, else theta^(-2j/n_rot).
 Status rope(float* x, int32_t n, int32_t n_heads, int32_t head_dim, int32_t n_rot, float theta,
-            bool interleaved, const float* inv_freq, const int32_t* positions,
-            cudaStream_t stream);
+            bool interleaved, const float* inv_freq, const int32_t* positions, cudaStream_t stream);
 
 // attention.cu: causal GQA attention joint with n_mem memory keys (one softmax), see
 // Backend::attention. q [n_query, H, dh]; caches [>= n_kv, Hkv, dh]; mem_k/mem_v [n_mem, Hkv, dh]

@@ -70,8 +70,8 @@ Status matvec(uint32_t dtype, const void* w, size_t row_bytes, int64_t n_out, in
               const float* x, int32_t n, float* y, int64_t ldy, const float* bias,
               cudaStream_t stream) {
   if (!cuda_shape::use_matvec(dtype, n, k, reinterpret_cast<uintptr_t>(x))) {
-    return invalid_argument("matvec: type " + std::to_string(dtype) + ", n = " +
-                            std::to_string(n) + ", k = " + std::to_string(k) +
+    return invalid_argument("matvec: type " + std::to_string(dtype) + ", n = " + std::to_string(n) +
+                            ", k = " + std::to_string(k) +
                             " is not a mat-vec shape (n <= 8, k % 32 == 0, aligned x)");
   }
   if (n_out <= 0) return Status::ok();

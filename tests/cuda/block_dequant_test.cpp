@@ -29,9 +29,8 @@ std::vector<float> random_row(int64_t n, uint32_t seed) {
 
 float row_elem(DType t, const uint8_t* row, int64_t c) {
   float out = 0.0f;
-  const bool known = cuda_blocks::dispatch_kept_type(static_cast<uint32_t>(t), [&]<uint32_t T>() {
-    out = cuda_blocks::row_elem<T>(row, c);
-  });
+  const bool known = cuda_blocks::dispatch_kept_type(
+      static_cast<uint32_t>(t), [&]<uint32_t T>() { out = cuda_blocks::row_elem<T>(row, c); });
   EXPECT_TRUE(known);
   return out;
 }
@@ -80,14 +79,14 @@ TEST(CudaLaunchShape, MatvecOnlyForKeptTypesFewRowsWholeBlocksAlignedInput) {
   EXPECT_TRUE(cuda_shape::use_matvec(q4, 8, 576, 256));
   EXPECT_FALSE(cuda_shape::use_matvec(q4, 9, 576, 256));
   EXPECT_FALSE(cuda_shape::use_matvec(q4, 0, 576, 256));
-  EXPECT_FALSE(cuda_shape::use_matvec(q4, 1, 80, 256));        // partial block
-  EXPECT_FALSE(cuda_shape::use_matvec(q4, 1, 576, 256 + 4));   // not float4-aligned
+  EXPECT_FALSE(cuda_shape::use_matvec(q4, 1, 80, 256));       // partial block
+  EXPECT_FALSE(cuda_shape::use_matvec(q4, 1, 576, 256 + 4));  // not float4-aligned
   EXPECT_FALSE(cuda_shape::use_matvec(static_cast<uint32_t>(DType::kQ6_K), 1, 576, 256));
   EXPECT_EQ(cuda_shape::matvec_blocks(576), 72);
   EXPECT_EQ(cuda_shape::matvec_blocks(577), 73);
   EXPECT_EQ(cuda_shape::matvec_smem_bytes(1, 2048), 8192u);
-  EXPECT_EQ(cuda_shape::matvec_smem_bytes(1, 12288), 49152u);   // exactly 48 KiB: shared
-  EXPECT_EQ(cuda_shape::matvec_smem_bytes(8, 2048), 0u);        // 64 KiB: global
+  EXPECT_EQ(cuda_shape::matvec_smem_bytes(1, 12288), 49152u);  // exactly 48 KiB: shared
+  EXPECT_EQ(cuda_shape::matvec_smem_bytes(8, 2048), 0u);       // 64 KiB: global
 }
 
 TEST(CudaLaunchShape, GemmChunksStayWithinTheScratchAndCoverAllRows) {

@@ -61,10 +61,10 @@ CudaEnv& cuda_env() {
   return env;
 }
 
-#define MEMLONG_REQUIRE_GPU(var)                                                     \
-  if (cuda_env().backend == nullptr) {                                               \
-    GTEST_SKIP() << "skipped: no GPU (" << cuda_env().reason << ")";                 \
-  }                                                                                  \
+#define MEMLONG_REQUIRE_GPU(var)                                     \
+  if (cuda_env().backend == nullptr) {                               \
+    GTEST_SKIP() << "skipped: no GPU (" << cuda_env().reason << ")"; \
+  }                                                                  \
   Backend& var = *cuda_env().backend
 
 std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
@@ -147,9 +147,8 @@ TEST(CudaParity, GetRowsEveryWeightType) {
   Pair p;
   const int64_t k = 256, rows = 50;
   const std::vector<int32_t> ids = {0, 49, 7, 7, 23};
-  for (DType t : {DType::kF32, DType::kF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
-                  DType::kQ5_1, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
-                  DType::kBF16}) {
+  for (DType t : {DType::kF32, DType::kF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                  DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kBF16}) {
     const HostWeight hw = make_weight(t, k, rows, 100 + static_cast<uint32_t>(t), 1.0f);
     std::vector<float> out[2];
     Backend* bs[2] = {p.cpu.get(), &gpu};
@@ -161,8 +160,8 @@ TEST(CudaParity, GetRowsEveryWeightType) {
       bs[i]->get_rows(*w, d_ids.i32(), static_cast<int32_t>(ids.size()), d_out.f32());
       out[i] = download(*bs[i], d_out, ids.size() * k);
     }
-    const bool converted = t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K ||
-                           t == DType::kBF16;
+    const bool converted =
+        t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K || t == DType::kBF16;
     expect_close(out[0], out[1], converted ? 1e-3f : 1e-6f,
                  "get_rows " + std::string(dtype_name(t)));
   }
@@ -191,9 +190,8 @@ TEST(CudaParity, MatmulEveryTypeBothPaths) {
   MEMLONG_REQUIRE_GPU(gpu);
   Pair p;
   const int64_t k = 512, n_out = 203;  // n_out not a multiple of the 8 rows of a mat-vec block
-  for (DType t : {DType::kF32, DType::kF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
-                  DType::kQ5_1, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
-                  DType::kBF16}) {
+  for (DType t : {DType::kF32, DType::kF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                  DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kBF16}) {
     const HostWeight hw = make_weight(t, k, n_out, 200 + static_cast<uint32_t>(t));
     for (int n : {1, 3, 8, 9, 64}) {
       const auto x = random_vec(static_cast<size_t>(n * k), 300 + n);
@@ -207,8 +205,8 @@ TEST(CudaParity, MatmulEveryTypeBothPaths) {
         bs[i]->matmul(*w, dx.f32(), n, dy.f32());
         out[i] = download(*bs[i], dy, static_cast<size_t>(n * n_out));
       }
-      const bool converted = t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K ||
-                             t == DType::kBF16;
+      const bool converted =
+          t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K || t == DType::kBF16;
       // F32 weights stay f32 on both paths (cublasSgemm); others use f16 GEMM for n > 8.
       const bool f16_math = converted || (n > 8 && t != DType::kF32);
       expect_close(out[0], out[1], f16_math ? kTolF16 : kTolF32,
@@ -313,12 +311,12 @@ TEST(CudaParity, AttentionCausalGqaAndMemory) {
     bool want_mass;
   };
   const Case cases[] = {
-      {8, 2, 64, 37, 0, 0, false},     // prefill, GQA 4:1
-      {8, 2, 64, 1, 300, 0, false},    // decode
-      {9, 3, 64, 5, 100, 48, true},    // SmolLM2 heads, continuation, memory
+      {8, 2, 64, 37, 0, 0, false},       // prefill, GQA 4:1
+      {8, 2, 64, 1, 300, 0, false},      // decode
+      {9, 3, 64, 5, 100, 48, true},      // SmolLM2 heads, continuation, memory
       {32, 8, 128, 1, 1000, 128, true},  // Llama 1B heads, decode with memory
-      {4, 4, 96, 17, 3, 20, true},     // no grouping, head_dim not a power of two
-      {8, 1, 256, 3, 10, 5, true},     // largest head_dim, one KV head
+      {4, 4, 96, 17, 3, 20, true},       // no grouping, head_dim not a power of two
+      {8, 1, 256, 3, 10, 5, true},       // largest head_dim, one KV head
   };
   uint32_t seed = 50;
   for (const Case& c : cases) {
