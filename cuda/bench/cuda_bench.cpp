@@ -265,27 +265,9 @@ int run(int argc, char** argv) {
   }
   std::printf("device copy bandwidth %.1f GB/s\n", *bw);
   std::vector<ModelResult> results;
-  for (const std::string& m : o.models) {
-    for (const std::string& t : o.types) {
-      auto r = bench_model(b, m, t, o);
-      if (!r) {
-        std::fprintf(stderr, "cuda_bench: %s-%s: %s\n", m.c_str(), t.c_str(),
-                     r.status().to_string().c_str());
-        return 1;
-      }
-      const double bound = *bw * 1e9 / static_cast<double>(r->weight_bytes_per_token);
-      std::printf(
-          "%-14s pp%d %9.1f ± %6.1f tok/s | tg%d %8.1f ± %5.1f tok/s (bound %.0f, %.0f%%) | "
-          "tg+memory(%d) %8.1f tok/s (overhead %.1f%%) | gather %.3f ms (%.1f GB/s) | load %.2f "
-          "s\n",
-          r->name.c_str(), o.n_prompt, r->pp.mean, r->pp.stddev, o.n_gen, r->tg.mean, r->tg.stddev,
-          bound, 100.0 * r->tg.mean / bound, o.n_mem, r->tg_mem.mean,
-          100.0 * (1.0 - r->tg_mem.mean / r->tg.mean), r->gather_ms,
-          r->gather_bytes / (r->gather_ms * 1e-3) / 1e9, r->load_s);
-      results.push_back(std::move(r).value());
-    }
-  }
-  if (!o.json_path.empty()) {
+  // Rewritten after every model, so a run cut short by a timeout still leaves its results.
+  auto write_json = [&](const std::vector<ModelResult>& results) -> bool {
+    if (o.json_path.empty()) return true;
     std::ofstream f(o.json_path);
     f << "{\n  \"backend\": \"" << b.name() << "\",\n  \"description\": \"" << b.description()
       << "\",\n  \"device_copy_bandwidth_gbs\": " << *bw << ",\n  \"reps\": " << o.n_reps
@@ -307,7 +289,29 @@ int run(int argc, char** argv) {
     f << "\n  ]\n}\n";
     if (!f) {
       std::fprintf(stderr, "cuda_bench: could not write %s\n", o.json_path.c_str());
-      return 1;
+      return false;
+    }
+    return true;
+  };
+  for (const std::string& m : o.models) {
+    for (const std::string& t : o.types) {
+      auto r = bench_model(b, m, t, o);
+      if (!r) {
+        std::fprintf(stderr, "cuda_bench: %s-%s: %s\n", m.c_str(), t.c_str(),
+                     r.status().to_string().c_str());
+        return 1;
+      }
+      const double bound = *bw * 1e9 / static_cast<double>(r->weight_bytes_per_token);
+      std::printf(
+          "%-14s pp%d %9.1f ± %6.1f tok/s | tg%d %8.1f ± %5.1f tok/s (bound %.0f, %.0f%%) | "
+          "tg+memory(%d) %8.1f tok/s (overhead %.1f%%) | gather %.3f ms (%.1f GB/s) | load %.2f "
+          "s\n",
+          r->name.c_str(), o.n_prompt, r->pp.mean, r->pp.stddev, o.n_gen, r->tg.mean, r->tg.stddev,
+          bound, 100.0 * r->tg.mean / bound, o.n_mem, r->tg_mem.mean,
+          100.0 * (1.0 - r->tg_mem.mean / r->tg.mean), r->gather_ms,
+          r->gather_bytes / (r->gather_ms * 1e-3) / 1e9, r->load_s);
+      results.push_back(std::move(r).value());
+      if (!write_json(results)) return 1;
     }
   }
   return 0;

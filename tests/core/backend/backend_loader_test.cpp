@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/engine/engine.h"
+#include "core/model/synthetic_model.h"
+
 namespace memlong {
 namespace {
 
@@ -110,6 +113,41 @@ TEST(BackendLoader, BuiltModuleGivesCudaOrAClearReasonAndAutoFallsBack) {
   EXPECT_NE(note.find(why.substr(why.find(": ") + 2)), std::string::npos) << note << " / " << why;
   std::printf("[ loader   ] cuda unavailable here: %s\n", why.c_str());
 #endif
+}
+
+// Engine::load takes the device from EngineOptions: a bad string fails the load, "auto" loads
+// and, where CUDA is unusable, runs on the CPU and says why.
+TEST(BackendLoader, EngineLoadUsesTheDeviceOption) {
+  const auto path = std::filesystem::temp_directory_path() / "memlong_loader_engine.gguf";
+  ASSERT_TRUE(write_synthetic_llama_gguf(path.string(), SyntheticModelSpec{}).is_ok());
+  EngineOptions bad;
+  bad.model_path = path.string();
+  bad.n_threads = 1;
+  bad.device = "tpu";
+  auto e = Engine::load(bad);
+  ASSERT_FALSE(e.is_ok());
+  EXPECT_EQ(e.status().code(), StatusCode::kInvalidArgument);
+
+#ifdef MEMLONG_CUDA_MODULE_PATH
+  ::setenv("MEMLONG_CUDA_BACKEND", MEMLONG_CUDA_MODULE_PATH, 1);
+#endif
+  EngineOptions opts = bad;
+  opts.device = "auto";
+  auto a = Engine::load(opts);
+  ::unsetenv("MEMLONG_CUDA_BACKEND");
+  ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+  if ((*a)->backend().name() == "cpu") {
+    EXPECT_NE((*a)->backend_note().find("CUDA unavailable: "), std::string::npos);
+  } else {
+    EXPECT_TRUE((*a)->backend_note().empty()) << (*a)->backend_note();
+  }
+  auto ctx = (*a)->new_context(64);
+  ASSERT_TRUE(ctx.is_ok());
+  const int32_t tokens[] = {1, 2, 3};
+  auto logits = (*ctx)->eval(tokens, false);
+  ASSERT_TRUE(logits.is_ok()) << logits.status().to_string();
+  EXPECT_EQ(logits->size(), static_cast<size_t>((*a)->model().config().n_vocab));
+  std::filesystem::remove(path);
 }
 
 }  // namespace
