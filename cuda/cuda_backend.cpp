@@ -246,19 +246,23 @@ void CudaBackend::matmul(const WeightHandle& w, const float* x, int32_t n, float
   record(matmul_impl(w, x, n, y, bias));
 }
 
+Result<const float*> CudaBackend::bias_data(const WeightHandle& w, const WeightHandle* bias) {
+  if (bias == nullptr || !bias->is_valid()) return static_cast<const float*>(nullptr);
+  if (bias->dtype != DType::kF32 || bias->n_in != w.n_out) {
+    return invalid_argument("matmul: bias must be F32 of length " + std::to_string(w.n_out));
+  }
+  return static_cast<const float*>(bias->data);
+}
+
 Status CudaBackend::matmul_impl(const WeightHandle& w, const float* x, int32_t n, float* y,
                                 const WeightHandle* bias) {
   const auto type_id = static_cast<uint32_t>(w.dtype);
-  const bool has_bias = bias != nullptr && bias->is_valid();
-  if (has_bias && (bias->dtype != DType::kF32 || bias->n_in != w.n_out)) {
-    return invalid_argument("matmul: bias must be F32 of length " + std::to_string(w.n_out));
-  }
-  const auto* bias_data = has_bias ? static_cast<const float*>(bias->data) : nullptr;
+  MEMLONG_ASSIGN_OR_RETURN(const float* bias_ptr, bias_data(w, bias));
   if (n <= 0) return Status::ok();
   const int64_t k = w.n_in;
   if (cuda_shape::use_matvec(type_id, n, k, reinterpret_cast<uintptr_t>(x))) {
-    return cuda_ops::matvec(type_id, w.data, w.row_bytes, w.n_out, k, x, n, y, w.n_out, bias_data,
-                            stream_);
+    const cuda_ops::MatvecTarget t{w.data, w.row_bytes, w.n_out, y, bias_ptr};
+    return cuda_ops::matvec(type_id, &t, 1, k, x, n, stream_);
   }
   if (w.dtype == DType::kF32) {
     MEMLONG_RETURN_IF_ERROR(
@@ -284,8 +288,31 @@ Status CudaBackend::matmul_impl(const WeightHandle& w, const float* x, int32_t n
       }
     }
   }
-  if (bias_data != nullptr) return cuda_ops::add_bias(y, bias_data, n, w.n_out, stream_);
+  if (bias_ptr != nullptr) return cuda_ops::add_bias(y, bias_ptr, n, w.n_out, stream_);
   return Status::ok();
+}
+
+void CudaBackend::matmul_multi(std::span<const MatmulTarget> targets, const float* x, int32_t n) {
+  if (!bind_device() || targets.empty()) return;
+  const WeightHandle& w0 = *targets[0].w;
+  const auto type_id = static_cast<uint32_t>(w0.dtype);
+  bool fused = targets.size() <= static_cast<size_t>(cuda_ops::kMatvecMaxTargets) &&
+               cuda_shape::use_matvec(type_id, n, w0.n_in, reinterpret_cast<uintptr_t>(x));
+  cuda_ops::MatvecTarget mt[cuda_ops::kMatvecMaxTargets];
+  for (size_t i = 0; fused && i < targets.size(); ++i) {
+    const WeightHandle& w = *targets[i].w;
+    auto bias = bias_data(w, targets[i].bias);
+    if (!record(bias.status())) return;
+    fused = w.dtype == w0.dtype && w.n_in == w0.n_in;
+    mt[i] = {w.data, w.row_bytes, w.n_out, targets[i].y, *bias};
+  }
+  if (fused) {
+    record(cuda_ops::matvec(type_id, mt, static_cast<int>(targets.size()), w0.n_in, x, n, stream_));
+    return;
+  }
+  for (const MatmulTarget& t : targets) {
+    if (!record(matmul_impl(*t.w, x, n, t.y, t.bias))) return;
+  }
 }
 
 void CudaBackend::rope(float* x, int32_t n, int32_t n_heads, const int32_t* positions,

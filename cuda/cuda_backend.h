@@ -51,6 +51,8 @@ class CudaBackend final : public Backend {
                 float* out) override;
   void matmul(const WeightHandle& w, const float* x, int32_t n, float* y,
               const WeightHandle* bias) override;
+  // Products with n <= 8 of one weight type run as one mat-vec launch; others one at a time.
+  void matmul_multi(std::span<const MatmulTarget> targets, const float* x, int32_t n) override;
   void rope(float* x, int32_t n, int32_t n_heads, const int32_t* positions,
             const RopeParams& p) override;
   void attention(const float* q, const float* k_cache, const float* v_cache,
@@ -72,6 +74,8 @@ class CudaBackend final : public Backend {
   Status upload_bytes(void* dst, const void* src, size_t n_bytes);
   Status matmul_impl(const WeightHandle& w, const float* x, int32_t n, float* y,
                      const WeightHandle* bias);
+  // The bias's data when valid (null when absent); InvalidArgument unless F32 of w.n_out values.
+  static Result<const float*> bias_data(const WeightHandle& w, const WeightHandle* bias);
 
   int device_ = 0;
   std::string name_;

@@ -29,11 +29,20 @@ Status dequantize_rows_f16(uint32_t dtype, const void* w, size_t row_bytes, int6
 // dequantize.cu: f32 -> f16 for n values (GEMM inputs).
 Status f32_to_f16(const float* x, int64_t n, void* out_f16, cudaStream_t stream);
 
-// matvec.cu: y[c, r] (+= nothing, overwritten) = dot(W row r, x row c) (+ bias[r]) for n <= 8
-// rows of x [n, k], y [n, ldy]; W kept-type rows. k % 32 == 0, x 16-byte aligned.
-Status matvec(uint32_t dtype, const void* w, size_t row_bytes, int64_t n_out, int64_t k,
-              const float* x, int32_t n, float* y, int64_t ldy, const float* bias,
-              cudaStream_t stream);
+// matvec.cu: for each target t, y_t[c, r] = dot(W_t row r, x row c) (+ bias_t[r]) for n <= 8
+// rows of x [n, k] and y_t [n, n_out_t] (overwritten). All targets share x and the weight type
+// (kept types; k % 32 == 0; x 16-byte aligned); one launch serves up to kMatvecMaxTargets of them
+// (q/k/v, gate/up).
+struct MatvecTarget {
+  const void* w;
+  size_t row_bytes;
+  int64_t n_out;
+  float* y;
+  const float* bias;  // [n_out] or null
+};
+inline constexpr int kMatvecMaxTargets = 3;
+Status matvec(uint32_t dtype, const MatvecTarget* targets, int n_targets, int64_t k, const float* x,
+              int32_t n, cudaStream_t stream);
 
 // rmsnorm.cu: out[i, :] = x[i, :] / sqrt(mean(x[i, :]^2) + eps) * w; x and out may alias.
 Status rms_norm(const float* x, const float* w, float eps, int32_t n, int32_t dim, float* out,

@@ -6,6 +6,8 @@
 // read as float4 (conflict-free in shared memory, coalesced in global) and the weight bytes of
 // the 4 blocks are contiguous. The activations sit in shared memory when they fit in 48 KiB
 // (all decode shapes up to k = 12288), else they are read through L1/L2.
+// Several products of the same x (q/k/v, gate/up) share one launch: thread blocks are numbered
+// across the targets, each block serving kMatvecWarps rows of one target.
 #include "cuda/kernels/block_dequant.h"
 #include "cuda/kernels/kernels.h"
 #include "cuda/launch_shape.h"
@@ -21,10 +23,21 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
+// The targets of one launch, by value in kernel parameter space. first_block[t] is the first
+// thread block of target t (prefix sums of matvec_blocks(n_out)); first_block[n_targets] = grid.
+struct MatvecBatch {
+  const uint8_t* w[kMatvecMaxTargets];
+  size_t row_bytes[kMatvecMaxTargets];
+  int64_t n_out[kMatvecMaxTargets];
+  float* y[kMatvecMaxTargets];
+  const float* bias[kMatvecMaxTargets];
+  int64_t first_block[kMatvecMaxTargets + 1];
+  int n_targets;
+};
+
 template <uint32_t kType>
 __global__ void __launch_bounds__(kMatvecWarps * 32)
-    matvec_kernel(const uint8_t* w, size_t row_bytes, int64_t n_out, int64_t k, const float* x,
-                  int n, float* y, int64_t ldy, const float* bias, bool x_in_smem) {
+    matvec_kernel(MatvecBatch batch, int64_t k, const float* x, int n, bool x_in_smem) {
   extern __shared__ float4 smem4[];
   if (x_in_smem) {
     const int64_t n4 = static_cast<int64_t>(n) * k / 4;
@@ -33,11 +46,16 @@ __global__ void __launch_bounds__(kMatvecWarps * 32)
     __syncthreads();
   }
   const float* xp = x_in_smem ? reinterpret_cast<const float*>(smem4) : x;
+  int t = 0;  // this block's target (uniform over the block)
+  while (t + 1 < batch.n_targets && static_cast<int64_t>(blockIdx.x) >= batch.first_block[t + 1]) {
+    ++t;
+  }
   const int warp = static_cast<int>(threadIdx.x) / 32;
   const int lane = static_cast<int>(threadIdx.x) % 32;
-  const int64_t r = static_cast<int64_t>(blockIdx.x) * kMatvecWarps + warp;
+  const int64_t n_out = batch.n_out[t];
+  const int64_t r = (static_cast<int64_t>(blockIdx.x) - batch.first_block[t]) * kMatvecWarps + warp;
   if (r >= n_out) return;  // whole warps leave: the shuffles below see full warps
-  const uint8_t* row = w + r * row_bytes;
+  const uint8_t* row = batch.w[t] + r * batch.row_bytes[t];
   const int s = lane & 7;
   const int64_t n_blocks = k / 32;
   float acc[kMatvecMaxCols] = {};
@@ -55,32 +73,49 @@ __global__ void __launch_bounds__(kMatvecWarps * 32)
       }
     }
   }
+  float* y = batch.y[t];
+  const float* bias = batch.bias[t];
 #pragma unroll
   for (int c = 0; c < kMatvecMaxCols; ++c) {
     if (c < n) {
       const float v = warp_sum(acc[c]);
-      if (lane == 0) y[c * ldy + r] = v + (bias != nullptr ? bias[r] : 0.0f);
+      if (lane == 0) y[c * n_out + r] = v + (bias != nullptr ? bias[r] : 0.0f);
     }
   }
 }
 
 }  // namespace
 
-Status matvec(uint32_t dtype, const void* w, size_t row_bytes, int64_t n_out, int64_t k,
-              const float* x, int32_t n, float* y, int64_t ldy, const float* bias,
-              cudaStream_t stream) {
+Status matvec(uint32_t dtype, const MatvecTarget* targets, int n_targets, int64_t k, const float* x,
+              int32_t n, cudaStream_t stream) {
   if (!cuda_shape::use_matvec(dtype, n, k, reinterpret_cast<uintptr_t>(x))) {
     return invalid_argument("matvec: type " + std::to_string(dtype) + ", n = " + std::to_string(n) +
                             ", k = " + std::to_string(k) +
                             " is not a mat-vec shape (n <= 8, k % 32 == 0, aligned x)");
   }
-  if (n_out <= 0) return Status::ok();
+  if (n_targets < 1 || n_targets > kMatvecMaxTargets) {
+    return invalid_argument("matvec: " + std::to_string(n_targets) + " targets (1 to " +
+                            std::to_string(kMatvecMaxTargets) + ")");
+  }
+  MatvecBatch batch{};
+  batch.n_targets = n_targets;
+  int64_t blocks = 0;
+  for (int t = 0; t < n_targets; ++t) {
+    batch.w[t] = static_cast<const uint8_t*>(targets[t].w);
+    batch.row_bytes[t] = targets[t].row_bytes;
+    batch.n_out[t] = targets[t].n_out;
+    batch.y[t] = targets[t].y;
+    batch.bias[t] = targets[t].bias;
+    batch.first_block[t] = blocks;
+    blocks += cuda_shape::matvec_blocks(targets[t].n_out);
+  }
+  batch.first_block[n_targets] = blocks;
+  if (blocks <= 0) return Status::ok();
+  if (blocks > 0x7fffffff) return invalid_argument("matvec: too many rows");
   const size_t smem = cuda_shape::matvec_smem_bytes(n, k);
-  const auto blocks = static_cast<unsigned>(cuda_shape::matvec_blocks(n_out));
-  const auto* wb = static_cast<const uint8_t*>(w);
   const bool known = cuda_blocks::dispatch_kept_type(dtype, [&]<uint32_t T>() {
-    matvec_kernel<T><<<blocks, kMatvecWarps * 32, smem, stream>>>(wb, row_bytes, n_out, k, x, n, y,
-                                                                  ldy, bias, smem > 0);
+    matvec_kernel<T><<<static_cast<unsigned>(blocks), kMatvecWarps * 32, smem, stream>>>(
+        batch, k, x, n, smem > 0);
   });
   if (!known) return unsupported("matvec: weight type " + std::to_string(dtype));
   return cuda_status(cudaGetLastError(), "matvec");

@@ -247,6 +247,56 @@ TEST(CudaParity, MatmulBiasAndOddShapes) {
   }
 }
 
+// matmul_multi: one fused mat-vec launch for same-type targets (q/k/v with a bias on one), the
+// one-at-a-time fallback for mixed types and for the GEMM path.
+TEST(CudaParity, MatmulMultiFusedAndFallback) {
+  MEMLONG_REQUIRE_GPU(gpu);
+  Pair p;
+  const int64_t k = 576;
+  struct Case {
+    DType types[3];
+    int n;
+  };
+  for (const Case& c : {Case{{DType::kQ8_0, DType::kQ8_0, DType::kQ8_0}, 1},
+                        Case{{DType::kQ4_1, DType::kQ4_1, DType::kQ4_1}, 4},
+                        Case{{DType::kQ4_0, DType::kQ8_0, DType::kQ4_0}, 1},
+                        Case{{DType::kQ8_0, DType::kQ8_0, DType::kQ8_0}, 20}}) {
+    const int64_t n_out[3] = {576, 192, 197};
+    HostWeight hw[3];
+    for (int t = 0; t < 3; ++t) hw[t] = make_weight(c.types[t], k, n_out[t], 400 + t);
+    const HostWeight hb = make_weight(DType::kF32, n_out[1], 1, 410, 1.0f, "bias");
+    const auto x = random_vec(static_cast<size_t>(c.n * k), 411);
+    std::vector<float> out[2][3];
+    Backend* bs[2] = {p.cpu.get(), &gpu};
+    for (int i = 0; i < 2; ++i) {
+      WeightHandle w[3];
+      for (int t = 0; t < 3; ++t) {
+        auto r = bs[i]->upload_weight(hw[t].view);
+        ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+        w[t] = std::move(r).value();
+      }
+      auto b = bs[i]->upload_weight(hb.view);
+      ASSERT_TRUE(b.is_ok());
+      DeviceBuffer dx = upload(*bs[i], x);
+      DeviceBuffer dy[3];
+      Backend::MatmulTarget targets[3];
+      for (int t = 0; t < 3; ++t) {
+        dy[t] = upload(*bs[i], std::vector<float>(static_cast<size_t>(c.n * n_out[t]), NAN));
+        targets[t] = {&w[t], dy[t].f32(), t == 1 ? &*b : nullptr};
+      }
+      bs[i]->matmul_multi(targets, dx.f32(), c.n);
+      for (int t = 0; t < 3; ++t) {
+        out[i][t] = download(*bs[i], dy[t], static_cast<size_t>(c.n * n_out[t]));
+      }
+    }
+    for (int t = 0; t < 3; ++t) {
+      expect_close(out[0][t], out[1][t], c.n > 8 ? kTolF16 : kTolF32,
+                   "matmul_multi " + std::string(dtype_name(c.types[t])) + " target " +
+                       std::to_string(t) + " n=" + std::to_string(c.n));
+    }
+  }
+}
+
 // A quantized weight larger than the GEMM scratch is dequantized in several row chunks.
 TEST(CudaParity, MatmulGemmOverSeveralScratchChunks) {
   MEMLONG_REQUIRE_GPU(gpu);
