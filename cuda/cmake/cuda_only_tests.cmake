@@ -1,4 +1,4 @@
-# MEMLONG_CUDA_ONLY, part 2: the CUDA tests (tests/cuda/*_test.cpp and the loader test) as
+# MEMLONG_CUDA_ONLY, part 2: the CUDA tests (tests/cuda/**/*_test.cpp and the loader test) as
 # memlong_cuda_tests, on the system's GoogleTest or the sources in MEMLONG_DEPS_DIR/googletest.
 find_package(GTest QUIET)
 if(NOT GTest_FOUND)
@@ -16,7 +16,7 @@ if(NOT GTest_FOUND)
   endif()
 endif()
 enable_testing()
-file(GLOB memlong_cuda_test_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/cuda/*_test.cpp)
+file(GLOB_RECURSE memlong_cuda_test_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/cuda/*_test.cpp)
 add_executable(memlong_cuda_tests ${memlong_cuda_test_sources}
                ${CMAKE_SOURCE_DIR}/tests/core/backend/backend_loader_test.cpp)
 target_link_libraries(memlong_cuda_tests PRIVATE memlong_core GTest::gtest GTest::gtest_main)
