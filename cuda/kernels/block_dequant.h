@@ -1,8 +1,8 @@
 // Element access to the weight formats the CUDA backend keeps as they are in the GGUF file:
 // F32, F16 and the 32-element block types Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (byte layouts as in
 // core/quant/blocks.h, i.e. ggml-common.h). One definition serves the device kernels (get_rows,
-// mat-vec, dequantize-to-f16) and the host, so tests/cuda/kernels/block_dequant_test.cpp checks the exact
-// code the kernels run against core's quant::dequantize_row.
+// mat-vec, dequantize-to-f16) and the host, so tests/cuda/kernels/block_dequant_test.cpp checks the
+// exact code the kernels run against core's quant::dequantize_row.
 //
 // F32 and F16 are addressed as "blocks" of 32 elements (128 / 64 bytes) so every kept type has
 // one addressing scheme: element c of a row is element c % 32 of block c / 32.
