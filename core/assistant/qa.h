@@ -110,10 +110,10 @@ Result<QaResult> answer_question(const Engine& engine, const std::string& questi
 // - 3 short passages (25-37 tokens), 4 planted facts x 2 position modes: the planted passage
 //   ranks first 2/8 with sinks (chance), 4/8 summing without sinks, 7/8 with this mean.
 // - the 10 planted documents of tests/data/qa cut into 128-token entries (4-7 per document, all
-//   given): first 1/10 (contiguous) and 3/10 (zero) with this mean; the sum with sinks 3/10,
-//   without 2/10, the largest single token 2/10 (contiguous). Chance is ~1/5.5. On realistic
-//   entries this model's attention does not find the fact, which is why citations weigh it
-//   little (citations.h, kAttentionWeight).
+//   given): first 1/10 (contiguous) and 3/10 (zero) with this mean; other scores did about as well:
+//   sum without sinks 2/10 and 3/10, sum with sinks 3/10 and 3/10, largest single token 2/10 and
+//   4/10. Chance is ~1/5.5. On realistic entries this model's attention barely finds the fact,
+//   which is why citations weigh it little (citations.h, kAttentionWeight).
 std::vector<float> passage_mass_shares(std::span<const float> token_mass,
                                        std::span<const int32_t> begin,
                                        std::span<const int32_t> length, int32_t sink_tokens);
