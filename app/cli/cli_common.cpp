@@ -56,6 +56,7 @@ Result<std::unique_ptr<Assistant>> open_assistant(const LibraryArgs& a) {
   o.n_threads = a.threads;
   o.device = a.device;
   if (a.memory_tokens > 0) o.session_capacity_tokens = a.memory_tokens;
+  if (a.batch_chunks > 0) o.ingest_batch_chunks = a.batch_chunks;
   for (const std::string& kv : a.memlong) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos) return invalid_argument("--memlong expects key=value, got " + kv);

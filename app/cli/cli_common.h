@@ -33,6 +33,7 @@ struct LibraryArgs {
   std::string device = "cpu";
   std::vector<std::string> memlong;  // key=value
   int64_t memory_tokens = 0;         // 0: the Assistant's default
+  int32_t batch_chunks = 0;          // 0: the Assistant's default
 };
 void add_library_args(CLI::App* cmd, LibraryArgs* a);
 Result<std::unique_ptr<Assistant>> open_assistant(const LibraryArgs& a);

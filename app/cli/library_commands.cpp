@@ -274,6 +274,8 @@ CommandSet register_library_commands(CLI::App& app) {
   add_library_args(ingest, &ingest_args->lib);
   ingest->add_option("paths", ingest_args->paths, "Files or folders")->required();
   ingest->add_option("--json", ingest_args->json_path, "Write the report as JSON (- for stdout)");
+  ingest->add_option("--batch-chunks", ingest_args->lib.batch_chunks,
+                     "Chunks per store transaction (default 16)");
   set.add(ingest, [ingest_args] { return cmd_ingest(*ingest_args); });
 
   auto lib_args = std::make_shared<LibraryArgs>();

@@ -260,8 +260,11 @@ Result<std::unique_ptr<Assistant>> Assistant::open(const AssistantOptions& optio
   for (const auto& [k, v] : options.memlong_overrides) overrides.push_back(k + "=" + v);
   MEMLONG_ASSIGN_OR_RETURN(impl->config, memlong_config_for(impl->engine->file(), overrides));
   MEMLONG_ASSIGN_OR_RETURN(impl->store, LibraryStore::open(impl->options.library_dir.string()));
-  MEMLONG_ASSIGN_OR_RETURN(impl->pipeline, IngestPipeline::create(*impl->engine, *impl->embedder,
-                                                                  *impl->store, impl->config));
+  IngestOptions ingest_options;
+  ingest_options.batch_chunks = options.ingest_batch_chunks;
+  MEMLONG_ASSIGN_OR_RETURN(impl->pipeline,
+                           IngestPipeline::create(*impl->engine, *impl->embedder, *impl->store,
+                                                  impl->config, ingest_options));
   impl->profile_id = impl->pipeline->profile_id();
   const std::string resources = default_resources_dir();
   MEMLONG_ASSIGN_OR_RETURN(

@@ -39,6 +39,8 @@ struct AssistantOptions {
   // Capacity of a session's memory in tokens (the spec's C; a library assistant keeps whole books,
   // so the default is larger than MEMLONG.md's 32768). Eviction follows memlong.eviction.
   int64_t session_capacity_tokens = 1 << 20;
+  // Chunks per store transaction while ingesting (smaller: more frequent commits, more fsyncs).
+  int32_t ingest_batch_chunks = 16;
 };
 
 // ~/.local/share/memlong/library (or $MEMLONG_LIBRARY_DIR).

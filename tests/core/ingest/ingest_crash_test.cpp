@@ -35,7 +35,8 @@ std::string book(const char* name, size_t from, size_t n) {
 // Starts `memlong ingest` on `files` into `library`; returns the child's pid.
 pid_t start_ingest(const fs::path& library, const std::vector<fs::path>& files) {
   std::vector<std::string> args = {MEMLONG_CLI_PATH, "ingest", "--library", library.string(),
-                                   "--threads",      "1",      "--memlong", "entry_tokens=32"};
+                                   "--threads",      "1",      "--memlong", "entry_tokens=32",
+                                   "--batch-chunks", "2"};
   for (const fs::path& f : files) args.push_back(f.string());
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -125,9 +126,10 @@ TEST(IngestCrashRealModel, SigkillLoopThenResumeEqualsUninterruptedRun) {
 
   // Kill loop.
   std::mt19937 rng(12345);
-  std::uniform_int_distribution<int> delay_ms(full_ms / 20, full_ms / 3);
-  int kills = 0, finished_early = 0, mid_document = 0;
-  for (int round = 0; round < 12; ++round) {
+  std::uniform_int_distribution<int> delay_ms(full_ms / 8, full_ms / 3);
+  int kills = 0, finished_early = 0, mid_document = 0, partial_progress = 0;
+  int64_t last_chunks = 0;
+  for (int round = 0; round < 16; ++round) {
     const pid_t pid = start_ingest(tmp / "lib", files);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     if (::kill(pid, SIGKILL) == 0) ++kills;
@@ -143,20 +145,37 @@ TEST(IngestCrashRealModel, SigkillLoopThenResumeEqualsUninterruptedRun) {
     EXPECT_TRUE(verify->corrupt_entry_ids.empty()) << "round " << round;
     auto docs = (*store)->list_documents();
     ASSERT_TRUE(docs.is_ok());
+    bool all_ready = !docs->empty();
+    for (const DocumentRecord& d : *docs)
+      all_ready = all_ready && d.status == DocumentStatus::kReady;
     for (const DocumentRecord& d : *docs) {
       if (d.status == DocumentStatus::kIngesting) {
         ++mid_document;  // killed inside a document: the next round resumes it
         break;
       }
     }
+    // Rounds that committed something and left the library unfinished: the next round resumes.
+    int64_t chunks = 0;
+    auto profiles = (*store)->list_profiles();
+    ASSERT_TRUE(profiles.is_ok());
+    for (const ProfileRecord& p : *profiles) {
+      auto ids = (*store)->list_entries(p.id, DocSet::all());
+      ASSERT_TRUE(ids.is_ok());
+      chunks += static_cast<int64_t>(ids->size());
+    }
+    if (chunks > last_chunks && !all_ready) ++partial_progress;
+    EXPECT_GE(chunks, last_chunks) << "committed chunks never go away";
+    last_chunks = chunks;
     EXPECT_EQ(static_cast<int64_t>(fs::file_size(tmp / "lib" / "kv.dat")),
               (*store)->kv_file_bytes())
         << "round " << round;
   }
-  EXPECT_GE(kills, 6) << "most rounds should have been killed mid-run";
-  EXPECT_GE(mid_document, 2) << "some kills should land inside a document's batches";
-  std::printf("kills %d, killed inside a document %d, finished before the kill %d\n", kills,
-              mid_document, finished_early);
+  EXPECT_GE(kills, 8) << "most rounds should have been killed mid-run";
+  EXPECT_GE(partial_progress, 3) << "several rounds should leave committed but unfinished work";
+  std::printf(
+      "kills %d, rounds with partial progress %d, killed inside a document %d, finished "
+      "before the kill %d\n",
+      kills, partial_progress, mid_document, finished_early);
 
   // The run that completes.
   ASSERT_EQ(wait_exit(start_ingest(tmp / "lib", files)), 0);
