@@ -245,9 +245,8 @@ void MainWindow::connectEngine() {
     updateStatus(s);
     showPage(Page::kMain);
     setReady(true);
-    m_engine->listDocuments();
-    m_engine->listSessions();
-    m_engine->loadConversation();
+    m_backgroundReqs << m_engine->listDocuments() << m_engine->listSessions()
+                     << m_engine->loadConversation();
     emit engineReady();
   });
   connect(w, &EngineWorker::statusChanged, this, &MainWindow::updateStatus);
@@ -271,10 +270,16 @@ void MainWindow::connectEngine() {
       statusBar()->showMessage(tr("%1: cancelled").arg(e.operation), 5000);
       return;
     }
-    // Background refreshes of features this build lacks stay quiet; user actions do not.
+    // Refreshes the user did not ask for, of features this build lacks, stay in the status bar;
+    // every other error goes to the banner with its hint.
+    if (m_backgroundReqs.contains(req) && ErrorText::isNotAvailable(e)) {
+      statusBar()->showMessage(ErrorText::describe(e), 10000);
+      return;
+    }
     showError(e);
   });
   connect(w, &EngineWorker::jobFinished, this, [this](quint64 req) {
+    m_backgroundReqs.remove(req);
     if (req == m_askReq) {
       m_askReq = 0;
       m_conversationView->setAnswering(false);
@@ -427,7 +432,7 @@ void MainWindow::connectViews() {
   });
   connect(m_tabs, &QTabWidget::currentChanged, this, [this](int tab) {
     if (tab == kMemoryTab && m_ready) refreshMemoryView();
-    if (tab == kSessionsTab && m_ready) m_engine->listSessions();
+    if (tab == kSessionsTab && m_ready) m_backgroundReqs << m_engine->listSessions();
   });
 }
 
@@ -574,7 +579,7 @@ void MainWindow::refreshMemoryView() {
   for (int row = 0; row < m_library->rowCount(); ++row) {
     const memlong::DocumentInfo* d = m_library->document(row);
     if (d != nullptr && d->id != 0 && d->status == memlong::DocumentStatus::kReady)
-      m_engine->memoryMap(d->id);
+      m_backgroundReqs << m_engine->memoryMap(d->id);
   }
 }
 
@@ -608,10 +613,8 @@ void MainWindow::refreshSession() {
   m_lastCitations.clear();
   m_memoryView->setCitedEntries({});
   m_memoryView->setRows({});
-  m_engine->loadConversation();
-  m_engine->listDocuments();
-  m_engine->listSessions();
-  m_engine->refreshStatus();
+  m_backgroundReqs << m_engine->loadConversation() << m_engine->listDocuments()
+                   << m_engine->listSessions() << m_engine->refreshStatus();
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
     std::fputs(
         "memlong-desktop: no display found (DISPLAY and WAYLAND_DISPLAY are not set).\n"
         "Run it in a desktop session, or use the command-line tool instead, for example:\n"
-        "  memlong ask --help\n"
+        "  memlong --help\n"
         "(To run the window without a screen, e.g. for tests: memlong-desktop -platform offscreen)\n",
         stderr);
     return 3;

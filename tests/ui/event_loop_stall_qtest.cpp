@@ -1,0 +1,109 @@
+// The GUI thread never blocks: while the engine worker does long real work (loading the default
+// model; ingesting a short book and answering a question), a 10 ms QTimer on the GUI thread keeps
+// ticking. The test measures the largest gap between ticks (the first tick excluded: it includes
+// the time to start the timer) and requires it to stay under 50 ms. The worker runs with one
+// thread, so on a 2-core machine the GUI thread has a core of its own; the numbers are printed.
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+#include <functional>
+
+#include "qtest_support.h"
+
+using namespace memlong::ui;
+using memlong::ui::test::Outcome;
+
+namespace {
+constexpr int kTickMs = 10;
+constexpr qint64 kMaxStallMs = 50;
+
+struct Stall {
+  qint64 maxGapMs = 0;
+  qint64 meanGapUs = 0;
+  int ticks = 0;
+  qint64 jobMs = 0;
+};
+
+// Runs the event loop until `done()` while a 10 ms timer ticks; returns the gaps.
+Stall measure(const std::function<bool()>& done, int timeoutMs) {
+  Stall s;
+  QElapsedTimer clock;
+  clock.start();
+  qint64 last = -1;
+  qint64 sum = 0;
+  QTimer timer;
+  timer.setTimerType(Qt::PreciseTimer);
+  QObject::connect(&timer, &QTimer::timeout, [&] {
+    const qint64 now = clock.nsecsElapsed() / 1000;
+    if (last >= 0 && s.ticks >= 1) {  // exclude the first tick's gap
+      s.maxGapMs = std::max(s.maxGapMs, (now - last + 500) / 1000);
+      sum += now - last;
+    }
+    ++s.ticks;
+    last = now;
+  });
+  timer.start(kTickMs);
+  while (!done() && clock.elapsed() < timeoutMs) {
+    QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
+  }
+  timer.stop();
+  s.jobMs = clock.elapsed();
+  s.meanGapUs = s.ticks > 1 ? sum / (s.ticks - 1) : 0;
+  return s;
+}
+
+// The loop above sleeps until the next event (the timer wakes it every 10 ms), so it adds no
+// stall and burns no CPU; a gap means the GUI thread could not run.
+void report(const char* what, const Stall& s) {
+  qInfo("%s: job %lld ms, %d ticks, max gap %lld ms, mean gap %.2f ms", what, s.jobMs, s.ticks,
+        s.maxGapMs, s.meanGapUs / 1000.0);
+}
+}  // namespace
+
+class EventLoopStallTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void whileLoadingTheModel() {
+    QString why;
+    QVERIFY2(test::defaultModelsPresent(&why), qPrintable(why));
+    QTemporaryDir lib;
+    EngineController engine;
+    Outcome o;
+    test::track(&engine, engine.open(test::testOptions(lib.path())), &o);
+    const Stall s = measure([&] { return o.finished; }, 120000);
+    report("load model", s);
+    QVERIFY(o.finished);
+    QVERIFY2(!o.error, qPrintable(test::describe(o)));
+    QVERIFY(s.ticks > 5);
+    QVERIFY2(s.maxGapMs < kMaxStallMs, qPrintable(QStringLiteral("max gap %1 ms").arg(s.maxGapMs)));
+  }
+
+  void whileIngestingAndAnswering() {
+    QString why;
+    QVERIFY2(test::defaultModelsPresent(&why), qPrintable(why));
+    QTemporaryDir lib;
+    const QString book = test::writeShortBook(lib.path(), QStringLiteral("book.txt"), 4000);
+    QVERIFY(!book.isEmpty());
+    EngineController engine;
+    Outcome opened, ingested, answered;
+    test::track(&engine, engine.open(test::testOptions(lib.path() + QStringLiteral("/lib"))), &opened);
+    QTRY_VERIFY_WITH_TIMEOUT(opened.finished, 120000);
+    QVERIFY2(!opened.error, qPrintable(test::describe(opened)));
+    QSignalSpy pieces(engine.worker(), &EngineWorker::answerPiece);
+    test::track(&engine, engine.ingest({book}), &ingested);
+    memlong::AskOptions ask;
+    ask.max_tokens = 48;
+    test::track(&engine, engine.ask(QStringLiteral("Who is Sir Walter Elliot?"), ask), &answered);
+    const Stall s = measure([&] { return ingested.finished && answered.finished; }, 300000);
+    report("ingest + answer", s);
+    QVERIFY2(!ingested.error, qPrintable(test::describe(ingested)));
+    QVERIFY2(!answered.error, qPrintable(test::describe(answered)));
+    QVERIFY(pieces.count() > 0);
+    QVERIFY2(s.maxGapMs < kMaxStallMs, qPrintable(QStringLiteral("max gap %1 ms").arg(s.maxGapMs)));
+  }
+};
+
+QTEST_MAIN(EventLoopStallTest)
+#include "event_loop_stall_qtest.moc"
