@@ -87,7 +87,7 @@ Status Assistant::remove_document(int64_t) {
 Result<DocumentText> Assistant::document_text(int64_t) {
   return pending("the library");
 }
-Result<std::vector<SearchHit>> Assistant::search(const std::string&, int32_t) {
+Result<std::vector<LibraryHit>> Assistant::search(const std::string&, int32_t) {
   return pending("search");
 }
 Result<Answer> Assistant::ask(const std::string&, const AskOptions&,

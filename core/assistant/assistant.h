@@ -63,7 +63,7 @@ class Assistant {
   Status remove_document(int64_t doc_id);
   Result<DocumentText> document_text(int64_t doc_id);
   // Retriever + BM25 fused search over the current session's documents.
-  Result<std::vector<SearchHit>> search(const std::string& query, int32_t k);
+  Result<std::vector<LibraryHit>> search(const std::string& query, int32_t k);
 
   // ---- Answers ----
   // Answers `question` over the session's documents, streaming the answer's text pieces through

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace memlong {
+#include "core/store/library_store.h"  // DocumentStatus
 
-enum class DocumentStatus { kPending, kIngesting, kReady, kFailed };
+namespace memlong {
 
 struct DocumentInfo {
   int64_t id = 0;
@@ -70,7 +70,7 @@ struct Passage {
   std::string text;
 };
 
-struct SearchHit {
+struct LibraryHit {
   Passage passage;
   float vector_score = 0.0f;  // inner product of retriever embeddings
   float bm25_score = 0.0f;    // FTS5 bm25 (higher is better here; 0 when not matched)
