@@ -72,7 +72,7 @@ class EngineWorker : public QObject {
   void ingestFinished(quint64 req, const memlong::IngestReport& report);
   void documentRemoved(quint64 req, qint64 docId);
   void documentTextReady(quint64 req, const memlong::DocumentText& text);
-  void searchFinished(quint64 req, const std::vector<memlong::SearchHit>& hits);
+  void searchFinished(quint64 req, const std::vector<memlong::LibraryHit>& hits);
   void answerPiece(quint64 req, const QString& piece);
   void answerFinished(quint64 req, const memlong::Answer& answer);
   void summaryProgress(quint64 req, const memlong::SummaryProgress& progress);

@@ -11,7 +11,7 @@ void registerMetaTypes() {
   qRegisterMetaType<memlong::IngestReport>();
   qRegisterMetaType<memlong::DocumentText>();
   qRegisterMetaType<memlong::Answer>();
-  qRegisterMetaType<std::vector<memlong::SearchHit>>();
+  qRegisterMetaType<std::vector<memlong::LibraryHit>>();
   qRegisterMetaType<memlong::SummaryProgress>();
   qRegisterMetaType<memlong::Summary>();
   qRegisterMetaType<memlong::SessionInfo>();

@@ -17,6 +17,7 @@
 
 #include "ui/error_text.h"
 #include "ui/main_window.h"
+#include "ui/screenshot_tour.h"
 #include "ui/settings.h"
 
 namespace {
@@ -33,6 +34,9 @@ constexpr const char* kUsage =
     "  --model PATH        Use the model file PATH for this run (default: the saved setting,\n"
     "                      else the default model in ~/.local/share/memlong/models).\n"
     "  --smoke-test        Load the model, print whether it worked, and exit (0 = ready).\n"
+    "  --screenshots DIR   Add the sample book if the library is empty, ask --question,\n"
+    "                      save a PNG of each view in DIR, and exit.\n"
+    "  --question TEXT     The question asked for --screenshots.\n"
     "\n"
     "Qt options such as -platform offscreen or -style Fusion are passed to Qt.\n"
     "Without a display (no DISPLAY or WAYLAND_DISPLAY) the app needs -platform or\n"
@@ -46,6 +50,8 @@ bool hasEnv(const char* name) {
 struct Options {
   QString library;
   QString model;
+  QString screenshots;
+  QString question = QStringLiteral("Who is Sir Walter Elliot, and what does he read?");
   bool smokeTest = false;
   bool platformGiven = false;
 };
@@ -78,6 +84,10 @@ int parseOptions(int argc, char** argv, Options* out) {
       if (!value("--library", &out->library)) return 2;
     } else if (a == "--model" || a.rfind("--model=", 0) == 0) {
       if (!value("--model", &out->model)) return 2;
+    } else if (a == "--screenshots" || a.rfind("--screenshots=", 0) == 0) {
+      if (!value("--screenshots", &out->screenshots)) return 2;
+    } else if (a == "--question" || a.rfind("--question=", 0) == 0) {
+      if (!value("--question", &out->question)) return 2;
     } else if (a == "--smoke-test") {
       out->smokeTest = true;
     } else if (a == "-platform" || a == "--platform" || a.rfind("-platform=", 0) == 0) {
@@ -149,6 +159,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "memlong-desktop: cannot load the model:\n%s\n", qPrintable(text));
       QTimer::singleShot(0, &app, [] { QCoreApplication::exit(1); });
     });
+  }
+  memlong::ui::ScreenshotTour tour(&window, options.screenshots, options.question);
+  if (!options.screenshots.isEmpty()) {
+    QObject::connect(&tour, &memlong::ui::ScreenshotTour::finished, &app,
+                     [](int code) { QCoreApplication::exit(code); });
+    tour.start();
   }
   window.show();
   window.start();
