@@ -99,8 +99,9 @@ QVariant ChatModel::data(const QModelIndex& index, int role) const {
 }
 
 QHash<int, QByteArray> ChatModel::roleNames() const {
-  return {{Qt::DisplayRole, "display"}, {kRoleRole, "role"},           {kTextRole, "text"},
-          {kCitationCountRole, "citations"}, {kStreamingRole, "streaming"}, {kCancelledRole, "cancelled"}};
+  return {{Qt::DisplayRole, "display"},  {kRoleRole, "role"},
+          {kTextRole, "text"},           {kCitationCountRole, "citations"},
+          {kStreamingRole, "streaming"}, {kCancelledRole, "cancelled"}};
 }
 
 }  // namespace memlong::ui

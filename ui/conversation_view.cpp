@@ -113,7 +113,7 @@ void ConversationView::setEngineReady(bool ready) {
 void ConversationView::setAnswerStats(const memlong::Answer& a) {
   QString mode = a.mode == memlong::AnswerMode::kMemory ? tr("memory")
                  : a.mode == memlong::AnswerMode::kText ? tr("retrieved text")
-                                                         : tr("no context");
+                                                        : tr("no context");
   m_stats->setText(tr("%1 tokens in, %2 out · first token after %3 s · %4 tok/s · mode: %5%6")
                        .arg(a.n_prompt_tokens)
                        .arg(a.n_tokens)
@@ -136,7 +136,8 @@ void ConversationView::render() {
     const bool user = m->role == QLatin1String("user");
     QString body = m->text.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"));
     if (m->streaming) body += QStringLiteral(" ▍");
-    if (m->cancelled && !m->streaming) body += QStringLiteral(" <i>(") + tr("stopped") + QStringLiteral(")</i>");
+    if (m->cancelled && !m->streaming)
+      body += QStringLiteral(" <i>(") + tr("stopped") + QStringLiteral(")</i>");
     if (!m->citations.empty()) {
       body += QStringLiteral("<br><small>");
       for (size_t i = 0; i < m->citations.size(); ++i) {
@@ -178,7 +179,8 @@ void ConversationView::showCitations(const std::vector<memlong::Citation>& citat
   for (size_t i = 0; i < citations.size(); ++i) {
     const memlong::Citation& c = citations[i];
     QString where = qstr(c.passage.doc_title);
-    if (!c.passage.section_title.empty()) where += QStringLiteral(" — ") + qstr(c.passage.section_title);
+    if (!c.passage.section_title.empty())
+      where += QStringLiteral(" — ") + qstr(c.passage.section_title);
     if (c.passage.page > 0) where += tr(", page %1").arg(c.passage.page);
     QString quote = qstr(c.quote.empty() ? c.passage.text : c.quote).simplified();
     if (quote.size() > 240) quote = quote.left(240) + QStringLiteral("…");

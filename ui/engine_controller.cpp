@@ -86,13 +86,15 @@ quint64 EngineController::close() {
 }
 
 quint64 EngineController::refreshStatus() {
-  return post(JobKind::kOther,
-              [](EngineWorker* w, quint64 id, const memlong::CancelToken&) { w->refreshStatus(id); });
+  return post(JobKind::kOther, [](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
+    w->refreshStatus(id);
+  });
 }
 
 quint64 EngineController::listDocuments() {
-  return post(JobKind::kOther,
-              [](EngineWorker* w, quint64 id, const memlong::CancelToken&) { w->listDocuments(id); });
+  return post(JobKind::kOther, [](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
+    w->listDocuments(id);
+  });
 }
 
 quint64 EngineController::ingest(const QStringList& paths) {
@@ -105,10 +107,10 @@ quint64 EngineController::ingest(const QStringList& paths) {
 
 quint64 EngineController::reingest(qint64 docId, const QString& path) {
   const memlong::PauseToken pause = m_pause.token();
-  return post(JobKind::kIngest,
-              [docId, path, pause](EngineWorker* w, quint64 id, const memlong::CancelToken& cancel) {
-                w->reingest(id, docId, path, cancel, pause);
-              });
+  return post(JobKind::kIngest, [docId, path, pause](EngineWorker* w, quint64 id,
+                                                     const memlong::CancelToken& cancel) {
+    w->reingest(id, docId, path, cancel, pause);
+  });
 }
 
 quint64 EngineController::removeDocument(qint64 docId) {
@@ -124,27 +126,30 @@ quint64 EngineController::documentText(qint64 docId) {
 }
 
 quint64 EngineController::search(const QString& query, int k) {
-  return post(JobKind::kOther, [query, k](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
-    w->search(id, query, k);
-  });
+  return post(JobKind::kOther,
+              [query, k](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
+                w->search(id, query, k);
+              });
 }
 
 quint64 EngineController::ask(const QString& question, const memlong::AskOptions& options) {
-  return post(JobKind::kAnswer, [question, options](EngineWorker* w, quint64 id,
-                                                    const memlong::CancelToken& cancel) {
-    w->ask(id, question, options, cancel);
-  });
+  return post(JobKind::kAnswer,
+              [question, options](EngineWorker* w, quint64 id, const memlong::CancelToken& cancel) {
+                w->ask(id, question, options, cancel);
+              });
 }
 
 quint64 EngineController::summarize(qint64 docId, int firstChapter, int lastChapter) {
-  return post(JobKind::kSummary, [=](EngineWorker* w, quint64 id, const memlong::CancelToken& cancel) {
-    w->summarize(id, docId, firstChapter, lastChapter, cancel);
-  });
+  return post(JobKind::kSummary,
+              [=](EngineWorker* w, quint64 id, const memlong::CancelToken& cancel) {
+                w->summarize(id, docId, firstChapter, lastChapter, cancel);
+              });
 }
 
 quint64 EngineController::listSessions() {
-  return post(JobKind::kOther,
-              [](EngineWorker* w, quint64 id, const memlong::CancelToken&) { w->listSessions(id); });
+  return post(JobKind::kOther, [](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
+    w->listSessions(id);
+  });
 }
 
 quint64 EngineController::newSession(const QString& name) {
@@ -154,9 +159,10 @@ quint64 EngineController::newSession(const QString& name) {
 }
 
 quint64 EngineController::loadSession(qint64 sessionId) {
-  return post(JobKind::kOther, [sessionId](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
-    w->loadSession(id, sessionId);
-  });
+  return post(JobKind::kOther,
+              [sessionId](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
+                w->loadSession(id, sessionId);
+              });
 }
 
 quint64 EngineController::forkSession(qint64 sessionId, const QString& name) {
@@ -174,9 +180,10 @@ quint64 EngineController::renameSession(qint64 sessionId, const QString& name) {
 }
 
 quint64 EngineController::deleteSession(qint64 sessionId) {
-  return post(JobKind::kOther, [sessionId](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
-    w->deleteSession(id, sessionId);
-  });
+  return post(JobKind::kOther,
+              [sessionId](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
+                w->deleteSession(id, sessionId);
+              });
 }
 
 quint64 EngineController::exportSession(qint64 sessionId, const QString& file) {
@@ -205,9 +212,10 @@ quint64 EngineController::memoryMap(qint64 docId) {
 }
 
 quint64 EngineController::writeFile(const QString& file, const QByteArray& data) {
-  return post(JobKind::kOther, [file, data](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
-    w->writeFile(id, file, data);
-  });
+  return post(JobKind::kOther,
+              [file, data](EngineWorker* w, quint64 id, const memlong::CancelToken&) {
+                w->writeFile(id, file, data);
+              });
 }
 
 }  // namespace memlong::ui

@@ -273,8 +273,9 @@ void EngineWorker::writeFile(quint64 req, const QString& file, const QByteArray&
     QDir().mkpath(QFileInfo(file).absolutePath());
     QSaveFile out(file);
     if (!out.open(QIODevice::WriteOnly) || out.write(data) != data.size() || !out.commit()) {
-      return fail(req, tr("Saving a file"),
-                  memlong::io_error("cannot write " + stdstr(file) + ": " + stdstr(out.errorString())));
+      return fail(
+          req, tr("Saving a file"),
+          memlong::io_error("cannot write " + stdstr(file) + ": " + stdstr(out.errorString())));
     }
     emit fileWritten(req, file);
   });

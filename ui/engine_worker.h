@@ -89,7 +89,8 @@ class EngineWorker : public QObject {
  private:
   // Runs `body` as job `req`: announces it, requires an open Assistant unless `needsAssistant` is
   // false, turns an escaped exception into Internal (plus a log line), and ends with jobFinished.
-  void run(quint64 req, const QString& what, bool needsAssistant, const std::function<void()>& body);
+  void run(quint64 req, const QString& what, bool needsAssistant,
+           const std::function<void()>& body);
   void ingestNow(quint64 req, const QStringList& paths, const memlong::CancelToken& cancel,
                  const memlong::PauseToken& pause);
   void fail(quint64 req, const QString& what, const memlong::Status& status);

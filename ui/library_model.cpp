@@ -47,10 +47,9 @@ int LibraryModel::rowOfDocument(qint64 docId) const {
 
 void LibraryModel::applyProgress(const memlong::IngestProgress& p) {
   const QString path = qstr(p.path);
-  const bool finished = p.stage == memlong::IngestStage::kDone ||
-                        p.stage == memlong::IngestStage::kSkipped ||
-                        p.stage == memlong::IngestStage::kFailed ||
-                        p.stage == memlong::IngestStage::kCancelled;
+  const bool finished =
+      p.stage == memlong::IngestStage::kDone || p.stage == memlong::IngestStage::kSkipped ||
+      p.stage == memlong::IngestStage::kFailed || p.stage == memlong::IngestStage::kCancelled;
   int row = rowOfPath(path);
   if (finished) {
     m_live.remove(path);

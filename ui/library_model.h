@@ -58,7 +58,7 @@ class LibraryModel : public QAbstractTableModel {
   static QString baseName(const QString& path);
 
   std::vector<memlong::DocumentInfo> m_docs;
-  int m_shown = 0;  // rows exposed so far (fetchMore)
+  int m_shown = 0;              // rows exposed so far (fetchMore)
   QHash<QString, Live> m_live;  // path -> latest progress of a file being ingested
 };
 

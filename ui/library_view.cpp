@@ -55,7 +55,8 @@ LibraryView::LibraryView(LibraryModel* model, QWidget* parent) : QWidget(parent)
   m_table->setSelectionMode(QAbstractItemView::SingleSelection);
   m_table->setItemDelegateForColumn(LibraryModel::kProgress, new ProgressDelegate(m_table));
   m_table->horizontalHeader()->setSectionResizeMode(LibraryModel::kTitle, QHeaderView::Stretch);
-  m_table->horizontalHeader()->setSectionResizeMode(LibraryModel::kProgress, QHeaderView::Interactive);
+  m_table->horizontalHeader()->setSectionResizeMode(LibraryModel::kProgress,
+                                                    QHeaderView::Interactive);
   m_table->horizontalHeader()->resizeSection(LibraryModel::kProgress, 260);
   m_table->horizontalHeader()->setSectionResizeMode(LibraryModel::kPath, QHeaderView::Interactive);
   m_table->verticalHeader()->hide();
@@ -191,9 +192,14 @@ void LibraryView::setEngineReady(bool ready) {
 void LibraryView::showOverallProgress(const memlong::IngestProgress& p) {
   if (!m_ingesting) setIngesting(true);
   const int percent =
-      p.tokens_total > 0 ? static_cast<int>(std::min<int64_t>(100, p.tokens_done * 100 / p.tokens_total)) : 0;
+      p.tokens_total > 0
+          ? static_cast<int>(std::min<int64_t>(100, p.tokens_done * 100 / p.tokens_total))
+          : 0;
   m_overall->setValue(percent);
-  QString text = tr("File %1 of %2: %3").arg(p.file_index + 1).arg(p.n_files).arg(qstr(p.path).section(QLatin1Char('/'), -1));
+  QString text = tr("File %1 of %2: %3")
+                     .arg(p.file_index + 1)
+                     .arg(p.n_files)
+                     .arg(qstr(p.path).section(QLatin1Char('/'), -1));
   text += QStringLiteral(" · ") + LibraryModel::progressText(p);
   if (m_paused) text = tr("Paused") + QStringLiteral(" · ") + text;
   m_overallLabel->setText(text);

@@ -87,7 +87,8 @@ void MainWindow::buildPages() {
   // Setup: the model could not be loaded.
   m_setupPage = new QWidget(m_pages);
   m_setupPage->setObjectName(QStringLiteral("setupPage"));
-  auto* title = new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("MemLong needs its model files")), m_setupPage);
+  auto* title = new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("MemLong needs its model files")),
+                           m_setupPage);
   m_setupText = new QLabel(m_setupPage);
   m_setupText->setWordWrap(true);
   m_setupText->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -199,7 +200,8 @@ void MainWindow::buildMenus() {
   find->setShortcut(QKeySequence::Find);
   QAction* findNext = edit->addAction(tr("Find &next"), m_readerView, &ReaderView::findNext);
   findNext->setShortcut(QKeySequence::FindNext);
-  QAction* findPrev = edit->addAction(tr("Find &previous"), m_readerView, &ReaderView::findPrevious);
+  QAction* findPrev =
+      edit->addAction(tr("Find &previous"), m_readerView, &ReaderView::findPrevious);
   findPrev->setShortcut(QKeySequence::FindPrevious);
   edit->addSeparator();
   QAction* settings = edit->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
@@ -225,7 +227,8 @@ void MainWindow::buildMenus() {
     m_engine->cancel(EngineController::JobKind::kSummary);
   });
   stop->setShortcut(QKeySequence(Qt::Key_Escape));
-  QAction* newSession = session->addAction(tr("&New session…"), m_sessionsView, &SessionsView::newSession);
+  QAction* newSession =
+      session->addAction(tr("&New session…"), m_sessionsView, &SessionsView::newSession);
   newSession->setShortcut(QKeySequence::New);
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -254,15 +257,17 @@ void MainWindow::connectEngine() {
     if (req == m_openReq) {
       setReady(false);
       m_setupText->setText(ErrorText::describe(e));
-      m_setupCommand->setText(QStringLiteral("scripts/setup        # from the source folder\n"
-                                             "memlong-fetch-models # installed MemLong"));
+      m_setupCommand->setText(
+          QStringLiteral("scripts/setup        # from the source folder\n"
+                         "memlong-fetch-models # installed MemLong"));
       showPage(Page::kSetup);
       emit errorShown(m_setupText->text());
       return;
     }
     if (req == m_askReq) {
-      m_chat->failAnswer(e.code == memlong::StatusCode::kCancelled ? QString()
-                                                                   : tr("(no answer: %1)").arg(e.message));
+      m_chat->failAnswer(e.code == memlong::StatusCode::kCancelled
+                             ? QString()
+                             : tr("(no answer: %1)").arg(e.message));
     }
     if (req == m_summaryReq) m_summarizeView->setRunning(false);
     if (m_ingestReqs.contains(req)) m_library->clearProgress();
@@ -301,10 +306,11 @@ void MainWindow::connectEngine() {
             offerSampleIfFirstRun();
             if (m_tabs->currentIndex() == kMemoryTab) refreshMemoryView();
           });
-  connect(w, &EngineWorker::ingestProgress, this, [this](quint64, const memlong::IngestProgress& p) {
-    m_library->applyProgress(p);
-    m_libraryView->showOverallProgress(p);
-  });
+  connect(w, &EngineWorker::ingestProgress, this,
+          [this](quint64, const memlong::IngestProgress& p) {
+            m_library->applyProgress(p);
+            m_libraryView->showOverallProgress(p);
+          });
   connect(w, &EngineWorker::ingestFinished, this, [this](quint64, const memlong::IngestReport& r) {
     int done = 0, skipped = 0, failed = 0;
     QStringList failures;
@@ -328,14 +334,16 @@ void MainWindow::connectEngine() {
                           failures.join(QLatin1Char('\n'))});
     }
   });
-  connect(w, &EngineWorker::documentRemoved, this, [this](quint64, qint64) { m_engine->listDocuments(); });
-  connect(w, &EngineWorker::documentTextReady, this, [this](quint64 req, const memlong::DocumentText& t) {
-    if (req != m_readerReq) return;
-    m_readerView->setDocument(t);
-    applyReaderHighlights();
-    if (m_readerPendingEntry != 0) m_readerView->showEntry(m_readerPendingEntry);
-    m_readerPendingEntry = 0;
-  });
+  connect(w, &EngineWorker::documentRemoved, this,
+          [this](quint64, qint64) { m_engine->listDocuments(); });
+  connect(w, &EngineWorker::documentTextReady, this,
+          [this](quint64 req, const memlong::DocumentText& t) {
+            if (req != m_readerReq) return;
+            m_readerView->setDocument(t);
+            applyReaderHighlights();
+            if (m_readerPendingEntry != 0) m_readerView->showEntry(m_readerPendingEntry);
+            m_readerPendingEntry = 0;
+          });
   connect(w, &EngineWorker::answerPiece, this, [this](quint64 req, const QString& piece) {
     if (req == m_askReq) m_chat->appendPiece(piece);
   });
@@ -350,20 +358,20 @@ void MainWindow::connectEngine() {
     applyReaderHighlights();
     emit answerFinished(a);
   });
-  connect(w, &EngineWorker::summaryProgress, this, [this](quint64, const memlong::SummaryProgress& p) {
-    m_summarizeView->showProgress(p);
-  });
-  connect(w, &EngineWorker::summaryFinished, this, [this](quint64, const memlong::Summary& s) {
-    m_summarizeView->showSummary(s);
-  });
-  connect(w, &EngineWorker::sessionsListed, this,
-          [this](quint64, const std::vector<memlong::SessionInfo>& s) { m_sessions->setSessions(s); });
+  connect(w, &EngineWorker::summaryProgress, this,
+          [this](quint64, const memlong::SummaryProgress& p) { m_summarizeView->showProgress(p); });
+  connect(w, &EngineWorker::summaryFinished, this,
+          [this](quint64, const memlong::Summary& s) { m_summarizeView->showSummary(s); });
+  connect(
+      w, &EngineWorker::sessionsListed, this,
+      [this](quint64, const std::vector<memlong::SessionInfo>& s) { m_sessions->setSessions(s); });
   connect(w, &EngineWorker::sessionChanged, this, [this](quint64, const memlong::SessionInfo& s) {
     const bool switched = s.id != m_sessions->currentId();
     m_sessions->setCurrent(s);
     if (switched) refreshSession();
   });
-  connect(w, &EngineWorker::sessionDeleted, this, [this](quint64, qint64 id) { m_sessions->removeSession(id); });
+  connect(w, &EngineWorker::sessionDeleted, this,
+          [this](quint64, qint64 id) { m_sessions->removeSession(id); });
   connect(w, &EngineWorker::sessionExported, this, [this](quint64, const QString& file) {
     statusBar()->showMessage(tr("Session exported to %1").arg(file), 8000);
   });
@@ -390,11 +398,13 @@ void MainWindow::connectEngine() {
 
 void MainWindow::connectViews() {
   connect(m_libraryView, &LibraryView::addPathsRequested, this, &MainWindow::addPaths);
-  connect(m_libraryView, &LibraryView::removeRequested, m_engine, &EngineController::removeDocument);
-  connect(m_libraryView, &LibraryView::reingestRequested, this, [this](qint64 id, const QString& path) {
-    m_ingestReqs.insert(m_engine->reingest(id, path));
-    m_libraryView->setIngesting(true);
-  });
+  connect(m_libraryView, &LibraryView::removeRequested, m_engine,
+          &EngineController::removeDocument);
+  connect(m_libraryView, &LibraryView::reingestRequested, this,
+          [this](qint64 id, const QString& path) {
+            m_ingestReqs.insert(m_engine->reingest(id, path));
+            m_libraryView->setIngesting(true);
+          });
   connect(m_libraryView, &LibraryView::pauseRequested, this, [this](bool pause) {
     m_engine->setIngestPaused(pause);
     m_libraryView->setPaused(pause);
@@ -409,27 +419,32 @@ void MainWindow::connectViews() {
   connect(m_conversationView, &ConversationView::askRequested, this, &MainWindow::ask);
   connect(m_conversationView, &ConversationView::stopRequested, this,
           [this] { m_engine->cancel(EngineController::JobKind::kAnswer); });
-  connect(m_conversationView, &ConversationView::citationActivated, this, &MainWindow::openCitation);
+  connect(m_conversationView, &ConversationView::citationActivated, this,
+          &MainWindow::openCitation);
   connect(m_sessionsView, &SessionsView::newRequested, m_engine, &EngineController::newSession);
   connect(m_sessionsView, &SessionsView::loadRequested, m_engine, &EngineController::loadSession);
   connect(m_sessionsView, &SessionsView::forkRequested, m_engine, &EngineController::forkSession);
-  connect(m_sessionsView, &SessionsView::renameRequested, this, [this](qint64 id, const QString& name) {
-    m_engine->renameSession(id, name);
-    m_engine->listSessions();
-  });
-  connect(m_sessionsView, &SessionsView::deleteRequested, m_engine, &EngineController::deleteSession);
-  connect(m_sessionsView, &SessionsView::exportRequested, m_engine, &EngineController::exportSession);
-  connect(m_sessionsView, &SessionsView::importRequested, m_engine, &EngineController::importSession);
-  connect(m_summarizeView, &SummarizeView::summarizeRequested, this, [this](qint64 id, int first, int last) {
-    m_summaryReq = m_engine->summarize(id, first, last);
-    m_summarizeView->setRunning(true);
-  });
+  connect(m_sessionsView, &SessionsView::renameRequested, this,
+          [this](qint64 id, const QString& name) {
+            m_engine->renameSession(id, name);
+            m_engine->listSessions();
+          });
+  connect(m_sessionsView, &SessionsView::deleteRequested, m_engine,
+          &EngineController::deleteSession);
+  connect(m_sessionsView, &SessionsView::exportRequested, m_engine,
+          &EngineController::exportSession);
+  connect(m_sessionsView, &SessionsView::importRequested, m_engine,
+          &EngineController::importSession);
+  connect(m_summarizeView, &SummarizeView::summarizeRequested, this,
+          [this](qint64 id, int first, int last) {
+            m_summaryReq = m_engine->summarize(id, first, last);
+            m_summarizeView->setRunning(true);
+          });
   connect(m_summarizeView, &SummarizeView::cancelRequested, this,
           [this] { m_engine->cancel(EngineController::JobKind::kSummary); });
   connect(m_summarizeView, &SummarizeView::exportRequested, m_engine, &EngineController::writeFile);
-  connect(m_memoryView, &MemoryView::entryClicked, this, [this](qint64 docId, qint64 entryId) {
-    openDocument(docId, entryId);
-  });
+  connect(m_memoryView, &MemoryView::entryClicked, this,
+          [this](qint64 docId, qint64 entryId) { openDocument(docId, entryId); });
   connect(m_tabs, &QTabWidget::currentChanged, this, [this](int tab) {
     if (tab == kMemoryTab && m_ready) refreshMemoryView();
     if (tab == kSessionsTab && m_ready) m_backgroundReqs << m_engine->listSessions();
@@ -506,14 +521,18 @@ QString MainWindow::setupText() const {
 void MainWindow::updateStatus(const memlong::AssistantStatus& s) {
   m_status = s;
   m_statusModel->setText(tr("Model: %1").arg(qstr(s.model_name)));
-  m_statusModel->setToolTip(qstr(s.model_path) + QLatin1Char('\n') + tr("Retriever: %1").arg(qstr(s.retriever_name)));
+  m_statusModel->setToolTip(qstr(s.model_path) + QLatin1Char('\n') +
+                            tr("Retriever: %1").arg(qstr(s.retriever_name)));
   m_statusDevice->setText(tr("Device: %1").arg(qstr(s.device)));
-  m_statusMemory->setText(tr("Memory: %1 / %2 tokens (%3)")
-                              .arg(QLocale().toString(static_cast<qint64>(s.memory_tokens)))
-                              .arg(QLocale().toString(static_cast<qint64>(s.memory_capacity_tokens)))
-                              .arg(formatBytes(s.memory_bytes)));
-  m_statusSpeed->setText(s.last_tokens_per_s > 0 ? tr("%1 tok/s").arg(s.last_tokens_per_s, 0, 'f', 1) : QString());
-  setWindowTitle(s.session_name.empty() ? tr("MemLong") : tr("MemLong — %1").arg(qstr(s.session_name)));
+  m_statusMemory->setText(
+      tr("Memory: %1 / %2 tokens (%3)")
+          .arg(QLocale().toString(static_cast<qint64>(s.memory_tokens)))
+          .arg(QLocale().toString(static_cast<qint64>(s.memory_capacity_tokens)))
+          .arg(formatBytes(s.memory_bytes)));
+  m_statusSpeed->setText(
+      s.last_tokens_per_s > 0 ? tr("%1 tok/s").arg(s.last_tokens_per_s, 0, 'f', 1) : QString());
+  setWindowTitle(s.session_name.empty() ? tr("MemLong")
+                                        : tr("MemLong — %1").arg(qstr(s.session_name)));
 }
 
 void MainWindow::updateBusy(bool busy, const QString& what) {
@@ -554,7 +573,8 @@ void MainWindow::openSettings() {
 
 void MainWindow::offerSampleIfFirstRun() {
   QSettings store;
-  if (m_library->totalDocuments() > 0 || store.value("ui/sampleOffered", settingDefault("ui/sampleOffered")).toBool())
+  if (m_library->totalDocuments() > 0 ||
+      store.value("ui/sampleOffered", settingDefault("ui/sampleOffered")).toBool())
     return;
   store.setValue("ui/sampleOffered", true);
   showInfo(tr("Your library is empty. Add a sample book (the first chapters of Jane Austen's "
@@ -571,8 +591,8 @@ void MainWindow::addSampleBook() {
   }
   const QString dir = m_status.library_dir.empty() ? qstr(memlong::default_library_dir().string())
                                                    : qstr(m_status.library_dir);
-  m_sampleReq = m_engine->writeFile(dir + QStringLiteral("/samples/") + QLatin1String(kSampleFileName),
-                                    sample.readAll());
+  m_sampleReq = m_engine->writeFile(
+      dir + QStringLiteral("/samples/") + QLatin1String(kSampleFileName), sample.readAll());
 }
 
 void MainWindow::refreshMemoryView() {

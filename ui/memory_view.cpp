@@ -77,7 +77,8 @@ void MemoryView::paintMap(QPainter& p, const QRect& area, const std::vector<Memo
   }
   if (rows.empty()) {
     p.setPen(palette.color(QPalette::PlaceholderText));
-    p.drawText(area.adjusted(kMargin, kMargin, -kMargin, -kMargin), Qt::AlignCenter | Qt::TextWordWrap,
+    p.drawText(area.adjusted(kMargin, kMargin, -kMargin, -kMargin),
+               Qt::AlignCenter | Qt::TextWordWrap,
                tr("No memory yet: add a book in the Library and it appears here."));
     p.restore();
     return;
@@ -143,7 +144,8 @@ void MemoryView::paintMap(QPainter& p, const QRect& area, const std::vector<Memo
 }
 
 QSize MemoryView::sizeHint() const {
-  return QSize(640, 2 * kMargin + static_cast<int>(std::max<size_t>(1, m_rows.size())) * kRowHeight +
+  return QSize(640, 2 * kMargin +
+                        static_cast<int>(std::max<size_t>(1, m_rows.size())) * kRowHeight +
                         kLegendHeight + 8);
 }
 

@@ -80,7 +80,8 @@ void ReaderView::setDocument(const memlong::DocumentText& doc) {
     const qsizetype b = std::clamp<qsizetype>(c.char_begin, 0, body.size());
     const qsizetype e = std::clamp<qsizetype>(c.char_end, b, body.size());
     // Byte offsets -> UTF-16 positions.
-    const int begin = bodyStart[c.section_ordinal] + static_cast<int>(QString::fromUtf8(body.constData(), b).size());
+    const int begin = bodyStart[c.section_ordinal] +
+                      static_cast<int>(QString::fromUtf8(body.constData(), b).size());
     const int end = begin + static_cast<int>(QString::fromUtf8(body.constData() + b, e - b).size());
     m_chunks.insert(c.entry_id, {begin, end});
   }

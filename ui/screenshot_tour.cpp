@@ -73,10 +73,12 @@ void ScreenshotTour::poll() {
       if (!idle()) break;
       save(QStringLiteral("conversation-answer"));
       {
-        const ChatModel::Message* m = m_window->chatModel()->message(m_window->chatModel()->lastAnswerRow());
+        const ChatModel::Message* m =
+            m_window->chatModel()->message(m_window->chatModel()->lastAnswerRow());
         if (m != nullptr && !m->citations.empty()) {
           emit m_window->conversationView()->citationActivated(m->citations.front());
-        } else if (const memlong::DocumentInfo* d = m_window->libraryModel()->document(0); d != nullptr && d->id != 0) {
+        } else if (const memlong::DocumentInfo* d = m_window->libraryModel()->document(0);
+                   d != nullptr && d->id != 0) {
           emit m_window->libraryView()->openInReaderRequested(d->id);
         }
       }
@@ -92,8 +94,8 @@ void ScreenshotTour::poll() {
       advance(Stage::kCapture);
       break;
     case Stage::kCapture: {
-      const QStringList names = {QStringLiteral("library"),  QStringLiteral("conversation"),
-                                 QStringLiteral("reader"),   QStringLiteral("sessions"),
+      const QStringList names = {QStringLiteral("library"),   QStringLiteral("conversation"),
+                                 QStringLiteral("reader"),    QStringLiteral("sessions"),
                                  QStringLiteral("summarize"), QStringLiteral("memory")};
       for (int i = 0; i < names.size(); ++i) {
         m_window->showTab(static_cast<MainWindow::Tab>(i));

@@ -24,11 +24,13 @@ SessionsView::SessionsView(SessionModel* model, QWidget* parent) : QWidget(paren
   m_export = new QPushButton(tr("&Export…"), this);
   m_import = new QPushButton(tr("&Import…"), this);
   m_load->setObjectName(QStringLiteral("loadSessionButton"));
-  m_load->setToolTip(tr("Make the selected session the current one (its books, memory and conversation)"));
+  m_load->setToolTip(
+      tr("Make the selected session the current one (its books, memory and conversation)"));
   m_fork->setToolTip(tr("Copy the selected session under a new name and continue there"));
 
   auto* buttons = new QVBoxLayout;
-  for (QPushButton* b : {m_new, m_load, m_fork, m_rename, m_delete, m_export, m_import}) buttons->addWidget(b);
+  for (QPushButton* b : {m_new, m_load, m_fork, m_rename, m_delete, m_export, m_import})
+    buttons->addWidget(b);
   buttons->addStretch(1);
   auto* layout = new QHBoxLayout(this);
   layout->addWidget(m_list, 1);
@@ -96,8 +98,9 @@ void SessionsView::setEngineReady(bool ready) {
 
 void SessionsView::newSession() {
   bool ok = false;
-  const QString name = QInputDialog::getText(this, tr("New session"), tr("Name:"), QLineEdit::Normal,
-                                             tr("Session %1").arg(m_model->rowCount() + 1), &ok);
+  const QString name =
+      QInputDialog::getText(this, tr("New session"), tr("Name:"), QLineEdit::Normal,
+                            tr("Session %1").arg(m_model->rowCount() + 1), &ok);
   if (ok && !name.trimmed().isEmpty()) emit newRequested(name.trimmed());
 }
 
@@ -105,14 +108,16 @@ void SessionsView::exportSession() {
   qint64 id = selectedSession();
   if (id == 0) id = m_model->currentId();
   if (id == 0) return;
-  const QString file = QFileDialog::getSaveFileName(this, tr("Export session"), QStringLiteral("session.memlong-session"),
-                                                    tr("MemLong sessions (*.memlong-session);;All files (*)"));
+  const QString file = QFileDialog::getSaveFileName(
+      this, tr("Export session"), QStringLiteral("session.memlong-session"),
+      tr("MemLong sessions (*.memlong-session);;All files (*)"));
   if (!file.isEmpty()) emit exportRequested(id, file);
 }
 
 void SessionsView::importSession() {
-  const QString file = QFileDialog::getOpenFileName(this, tr("Import session"), QString(),
-                                                    tr("MemLong sessions (*.memlong-session);;All files (*)"));
+  const QString file =
+      QFileDialog::getOpenFileName(this, tr("Import session"), QString(),
+                                   tr("MemLong sessions (*.memlong-session);;All files (*)"));
   if (!file.isEmpty()) emit importRequested(file);
 }
 

@@ -4,9 +4,10 @@
 
 namespace memlong::ui {
 
-// Defaults: answer mode, top-k and answer length follow AskOptions (core/assistant/assistant_types.h,
-// "the measured default"); the memory size follows AssistantOptions::session_capacity_tokens;
-// the entry size is MemLongConfig's E = 128 (MEMLONG.md §6).
+// Defaults: answer mode, top-k and answer length follow AskOptions
+// (core/assistant/assistant_types.h, "the measured default"); the memory size follows
+// AssistantOptions::session_capacity_tokens; the entry size is MemLongConfig's E = 128 (MEMLONG.md
+// §6).
 const std::vector<SettingDefault>& settingDefaults() {
   static const std::vector<SettingDefault> kSettingDefaults = {
       {"engine/modelPath", QString()},
@@ -105,8 +106,10 @@ memlong::AssistantOptions toAssistantOptions(const AppSettings& s) {
   o.session_capacity_tokens = s.memoryTokens;
   o.memlong_overrides.emplace_back("top_k", std::to_string(s.topK));
   o.memlong_overrides.emplace_back("entry_tokens", std::to_string(s.entryTokens));
-  if (!s.positionMode.isEmpty()) o.memlong_overrides.emplace_back("position_mode", stdstr(s.positionMode));
-  if (!s.evictionPolicy.isEmpty()) o.memlong_overrides.emplace_back("eviction", stdstr(s.evictionPolicy));
+  if (!s.positionMode.isEmpty())
+    o.memlong_overrides.emplace_back("position_mode", stdstr(s.positionMode));
+  if (!s.evictionPolicy.isEmpty())
+    o.memlong_overrides.emplace_back("eviction", stdstr(s.evictionPolicy));
   return o;
 }
 

@@ -14,19 +14,19 @@
 namespace memlong::ui {
 
 struct AppSettings {
-  QString modelPath;         // "" = the default model
-  QString retrieverPath;     // "" = the default retriever
-  QString libraryDir;        // "" = default_library_dir()
-  QString device;            // "auto", "cpu", "cuda"
-  int threads = 0;           // <= 0: one per core
-  qint64 memoryTokens = 0;   // session memory capacity (tokens)
-  int topK = 0;              // retrieved passages / memory entries per question
-  int entryTokens = 0;       // memory entry size E
-  QString positionMode;      // "" (model default), "zero", "contiguous"
-  QString evictionPolicy;    // "" (model default), "counter", "fifo_half"
-  QString answerMode;        // "text", "memory", "none"
-  int maxAnswerTokens = 0;   // answer length limit
-  QString language;          // "" = system, "en", "ko"
+  QString modelPath;        // "" = the default model
+  QString retrieverPath;    // "" = the default retriever
+  QString libraryDir;       // "" = default_library_dir()
+  QString device;           // "auto", "cpu", "cuda"
+  int threads = 0;          // <= 0: one per core
+  qint64 memoryTokens = 0;  // session memory capacity (tokens)
+  int topK = 0;             // retrieved passages / memory entries per question
+  int entryTokens = 0;      // memory entry size E
+  QString positionMode;     // "" (model default), "zero", "contiguous"
+  QString evictionPolicy;   // "" (model default), "counter", "fifo_half"
+  QString answerMode;       // "text", "memory", "none"
+  int maxAnswerTokens = 0;  // answer length limit
+  QString language;         // "" = system, "en", "ko"
 
   bool operator==(const AppSettings&) const = default;
 };

@@ -27,8 +27,9 @@ QWidget* withBrowse(QLineEdit* edit, QWidget* parent, bool folder, const QString
   row->addWidget(edit, 1);
   row->addWidget(browse);
   QObject::connect(browse, &QPushButton::clicked, box, [=] {
-    const QString chosen = folder ? QFileDialog::getExistingDirectory(parent, title, edit->text())
-                                  : QFileDialog::getOpenFileName(parent, title, edit->text(), filter);
+    const QString chosen = folder
+                               ? QFileDialog::getExistingDirectory(parent, title, edit->text())
+                               : QFileDialog::getOpenFileName(parent, title, edit->text(), filter);
     if (!chosen.isEmpty()) edit->setText(chosen);
   });
   return box;
@@ -47,7 +48,8 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent) : Q
   m_retriever = new QLineEdit(this);
   m_retriever->setPlaceholderText(tr("Default: %1").arg(qstr(memlong::default_retriever_path())));
   m_library = new QLineEdit(this);
-  m_library->setPlaceholderText(tr("Default: %1").arg(qstr(memlong::default_library_dir().string())));
+  m_library->setPlaceholderText(
+      tr("Default: %1").arg(qstr(memlong::default_library_dir().string())));
   m_device = new QComboBox(this);
   m_device->addItem(tr("Automatic (GPU when available)"), QStringLiteral("auto"));
   m_device->addItem(tr("CPU"), QStringLiteral("cpu"));
@@ -58,8 +60,9 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent) : Q
   m_memoryK = new QSpinBox(this);
   m_memoryK->setRange(4, 16 * 1024);
   m_memoryK->setSuffix(tr(" k tokens"));
-  m_memoryK->setToolTip(tr("How many tokens of your books the session's memory keeps before it "
-                           "evicts entries"));
+  m_memoryK->setToolTip(
+      tr("How many tokens of your books the session's memory keeps before it "
+         "evicts entries"));
   m_topK = new QSpinBox(this);
   m_topK->setRange(1, 64);
   m_topK->setToolTip(tr("Passages (memory entries) retrieved for each question"));
@@ -89,10 +92,11 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent) : Q
 
   auto* form = new QFormLayout;
   form->addRow(tr("Model file:"), withBrowse(m_model, this, false, tr("Choose a model"),
-                                              tr("Models (*.gguf *.safetensors);;All files (*)")));
+                                             tr("Models (*.gguf *.safetensors);;All files (*)")));
   form->addRow(tr("Retriever:"), withBrowse(m_retriever, this, false, tr("Choose a retriever"),
-                                             tr("Retrievers (*.bin);;All files (*)")));
-  form->addRow(tr("Library folder:"), withBrowse(m_library, this, true, tr("Choose the library folder"), {}));
+                                            tr("Retrievers (*.bin);;All files (*)")));
+  form->addRow(tr("Library folder:"),
+               withBrowse(m_library, this, true, tr("Choose the library folder"), {}));
   form->addRow(tr("Device:"), m_device);
   form->addRow(tr("Threads:"), m_threads);
   form->addRow(tr("Memory size:"), m_memoryK);
@@ -103,9 +107,10 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent) : Q
   form->addRow(tr("Answer mode:"), m_answerMode);
   form->addRow(tr("Answer length:"), m_maxTokens);
   form->addRow(tr("Language:"), m_language);
-  auto* note = new QLabel(tr("Changing the model, device or memory settings reloads the model; "
-                             "your library and sessions are kept. The language applies at the next start."),
-                          this);
+  auto* note =
+      new QLabel(tr("Changing the model, device or memory settings reloads the model; "
+                    "your library and sessions are kept. The language applies at the next start."),
+                 this);
   note->setWordWrap(true);
   auto* buttons = new QDialogButtonBox(
       QDialogButtonBox::Ok | QDialogButtonBox::Cancel | QDialogButtonBox::RestoreDefaults, this);

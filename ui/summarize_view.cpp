@@ -8,9 +8,9 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QTextBrowser>
-#include <QRegularExpression>
 #include <QVBoxLayout>
 
 #include "ui/library_model.h"
@@ -39,7 +39,8 @@ SummarizeView::SummarizeView(QAbstractItemModel* library, QWidget* parent) : QWi
   m_progressLabel = new QLabel(this);
   m_result = new QTextBrowser(this);
   m_result->setObjectName(QStringLiteral("summaryResult"));
-  m_result->setPlaceholderText(tr("The summary appears here. Summaries are also saved in the session."));
+  m_result->setPlaceholderText(
+      tr("The summary appears here. Summaries are also saved in the session."));
 
   auto* range = new QHBoxLayout;
   range->addWidget(m_whole);
@@ -78,8 +79,9 @@ SummarizeView::SummarizeView(QAbstractItemModel* library, QWidget* parent) : QWi
   connect(m_export, &QPushButton::clicked, this, [this] {
     QString name = m_title.isEmpty() ? QStringLiteral("summary") : m_title;
     name.replace(QRegularExpression(QStringLiteral("[^\\w\\- ]")), QString());
-    const QString file = QFileDialog::getSaveFileName(this, tr("Export summary"), name + QStringLiteral(".md"),
-                                                      tr("Markdown (*.md);;All files (*)"));
+    const QString file =
+        QFileDialog::getSaveFileName(this, tr("Export summary"), name + QStringLiteral(".md"),
+                                     tr("Markdown (*.md);;All files (*)"));
     if (!file.isEmpty()) emit exportRequested(file, m_markdown.toUtf8());
   });
   connect(m_range, &QRadioButton::toggled, this, &SummarizeView::updateButtons);
@@ -109,10 +111,13 @@ void SummarizeView::showProgress(const memlong::SummaryProgress& p) {
   if (!m_running) setRunning(true);
   m_progress->setRange(0, std::max(1, p.n_chapters + 1));
   m_progress->setValue(p.chapter_index);
-  QString what = p.chapter_index >= p.n_chapters
-                     ? tr("Summarizing the whole book")
-                     : tr("Chapter %1 of %2: %3").arg(p.chapter_index + 1).arg(p.n_chapters).arg(qstr(p.chapter_title));
-  if (p.tokens_per_s > 0) what += QStringLiteral(" · ") + tr("%1 tok/s").arg(p.tokens_per_s, 0, 'f', 1);
+  QString what = p.chapter_index >= p.n_chapters ? tr("Summarizing the whole book")
+                                                 : tr("Chapter %1 of %2: %3")
+                                                       .arg(p.chapter_index + 1)
+                                                       .arg(p.n_chapters)
+                                                       .arg(qstr(p.chapter_title));
+  if (p.tokens_per_s > 0)
+    what += QStringLiteral(" · ") + tr("%1 tok/s").arg(p.tokens_per_s, 0, 'f', 1);
   m_progressLabel->setText(what);
 }
 

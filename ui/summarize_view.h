@@ -1,6 +1,6 @@
-// SummarizeView: the Summarize tab. Pick a book, the whole book or a chapter range, start, watch the
-// progress (chapter n of N, tokens/s), cancel; the result is shown (Markdown) and can be exported to
-// a .md file (summary_to_markdown). Core saves each summary in the session.
+// SummarizeView: the Summarize tab. Pick a book, the whole book or a chapter range, start, watch
+// the progress (chapter n of N, tokens/s), cancel; the result is shown (Markdown) and can be
+// exported to a .md file (summary_to_markdown). Core saves each summary in the session.
 // Thread-safety: GUI thread only (it is a widget).
 #pragma once
 

@@ -108,7 +108,8 @@ void installTranslations(QApplication& app, const QString& language) {
     app.installTranslator(qt);
   }
   auto* ours = new QTranslator(&app);
-  if (ours->load(locale, QStringLiteral("memlong"), QStringLiteral("_"), QStringLiteral(":/memlong/i18n"))) {
+  if (ours->load(locale, QStringLiteral("memlong"), QStringLiteral("_"),
+                 QStringLiteral(":/memlong/i18n"))) {
     app.installTranslator(ours);
   }
 }
@@ -124,7 +125,8 @@ int main(int argc, char** argv) {
         "memlong-desktop: no display found (DISPLAY and WAYLAND_DISPLAY are not set).\n"
         "Run it in a desktop session, or use the command-line tool instead, for example:\n"
         "  memlong --help\n"
-        "(To run the window without a screen, e.g. for tests: memlong-desktop -platform offscreen)\n",
+        "(To run the window without a screen, e.g. for tests: memlong-desktop -platform "
+        "offscreen)\n",
         stderr);
     return 3;
   }
@@ -145,13 +147,15 @@ int main(int argc, char** argv) {
   installTranslations(app, settings.language);
   // Command-line choices apply to this run only (the Settings dialog saves its own).
   if (!options.library.isEmpty()) settings.libraryDir = QDir(options.library).absolutePath();
-  if (!options.model.isEmpty()) settings.modelPath = QDir::current().absoluteFilePath(options.model);
+  if (!options.model.isEmpty())
+    settings.modelPath = QDir::current().absoluteFilePath(options.model);
 
   memlong::ui::MainWindow window(settings);
   if (options.smokeTest) {
     QObject::connect(&window, &memlong::ui::MainWindow::engineReady, &app, [&] {
       const auto& s = window.assistantStatus();
-      std::printf("memlong-desktop: ready: model %s on %s\n", s.model_name.c_str(), s.device.c_str());
+      std::printf("memlong-desktop: ready: model %s on %s\n", s.model_name.c_str(),
+                  s.device.c_str());
       QTimer::singleShot(0, &app, [] { QCoreApplication::exit(0); });
     });
     QObject::connect(&window, &memlong::ui::MainWindow::errorShown, &app, [&](const QString& text) {

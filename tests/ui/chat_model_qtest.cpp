@@ -20,8 +20,9 @@ class ChatModelTest : public QObject {
     QCOMPARE(model.rowCount(), 2);
     QCOMPARE(inserted.count(), 1);
     QVERIFY(model.isStreaming());
-    const QStringList pieces = {QStringLiteral("Anne"), QStringLiteral(" Elliot"), QStringLiteral(" is"),
-                                QStringLiteral(" Sir Walter's"), QStringLiteral(" daughter.")};
+    const QStringList pieces = {QStringLiteral("Anne"), QStringLiteral(" Elliot"),
+                                QStringLiteral(" is"), QStringLiteral(" Sir Walter's"),
+                                QStringLiteral(" daughter.")};
     for (const QString& p : pieces) model.appendPiece(p);
     QCOMPARE(changed.count(), pieces.size());
     QCOMPARE(model.index(1).data(ChatModel::kTextRole).toString(),

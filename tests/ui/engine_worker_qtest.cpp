@@ -35,9 +35,11 @@ class EngineWorkerTest : public QObject {
     test::track(&engine, engine.open(options), &o);
     QTRY_VERIFY_WITH_TIMEOUT(o.finished, 20000);
     QVERIFY(o.error.has_value());
-    QVERIFY2(o.error->code == memlong::StatusCode::kNotFound || o.error->code == memlong::StatusCode::kIoError,
+    QVERIFY2(o.error->code == memlong::StatusCode::kNotFound ||
+                 o.error->code == memlong::StatusCode::kIoError,
              qPrintable(test::describe(o)));
-    QVERIFY2(o.error->message.contains(QStringLiteral("no-such-model.gguf")), qPrintable(o.error->message));
+    QVERIFY2(o.error->message.contains(QStringLiteral("no-such-model.gguf")),
+             qPrintable(o.error->message));
     QVERIFY(!ErrorText::hint(o.error->code, o.error->message).isEmpty());
   }
 
@@ -47,8 +49,10 @@ class EngineWorkerTest : public QObject {
     QTemporaryDir lib;
     EngineController engine;
     QString threadName;
-    connect(engine.worker(), &EngineWorker::jobStarted, engine.worker(),
-            [&threadName] { threadName = QThread::currentThread()->objectName(); }, Qt::DirectConnection);
+    connect(
+        engine.worker(), &EngineWorker::jobStarted, engine.worker(),
+        [&threadName] { threadName = QThread::currentThread()->objectName(); },
+        Qt::DirectConnection);
     QSignalSpy opened(engine.worker(), &EngineWorker::opened);
     Outcome o;
     const quint64 id = engine.open(test::testOptions(lib.path()));
@@ -75,7 +79,8 @@ class EngineWorkerTest : public QObject {
     QVERIFY(!book.isEmpty());
     EngineController engine;
     Outcome opened, ingested, answered;
-    test::track(&engine, engine.open(test::testOptions(lib.path() + QStringLiteral("/lib"))), &opened);
+    test::track(&engine, engine.open(test::testOptions(lib.path() + QStringLiteral("/lib"))),
+                &opened);
     const quint64 ingestId = engine.ingest({book});
     test::track(&engine, ingestId, &ingested);
     memlong::AskOptions ask;
@@ -94,7 +99,8 @@ class EngineWorkerTest : public QObject {
     qInfo("cancelled ingest + answer finished %lld ms after the model was loaded", t.elapsed());
     // Ingestion: Cancelled per file in the report, or the call's own Cancelled.
     if (ingested.error) {
-      QVERIFY2(ingested.error->code == memlong::StatusCode::kCancelled, qPrintable(test::describe(ingested)));
+      QVERIFY2(ingested.error->code == memlong::StatusCode::kCancelled,
+               qPrintable(test::describe(ingested)));
     } else {
       QCOMPARE(report.count(), 1);
       const auto r = report.at(0).at(1).value<memlong::IngestReport>();
@@ -102,7 +108,8 @@ class EngineWorkerTest : public QObject {
       QCOMPARE(r.files[0].outcome, memlong::IngestStage::kCancelled);
     }
     if (answered.error) {
-      QVERIFY2(answered.error->code == memlong::StatusCode::kCancelled, qPrintable(test::describe(answered)));
+      QVERIFY2(answered.error->code == memlong::StatusCode::kCancelled,
+               qPrintable(test::describe(answered)));
     } else {
       QCOMPARE(answer.count(), 1);
       QVERIFY(answer.at(0).at(1).value<memlong::Answer>().cancelled);
@@ -117,7 +124,8 @@ class EngineWorkerTest : public QObject {
     const QString book = test::writeShortBook(lib.path(), QStringLiteral("book.txt"), 3000);
     EngineController engine;
     Outcome opened, ingested, answered;
-    test::track(&engine, engine.open(test::testOptions(lib.path() + QStringLiteral("/lib"))), &opened);
+    test::track(&engine, engine.open(test::testOptions(lib.path() + QStringLiteral("/lib"))),
+                &opened);
     test::track(&engine, engine.ingest({book}), &ingested);
     QTRY_VERIFY_WITH_TIMEOUT(ingested.finished, 180000);
     QVERIFY2(!opened.error, qPrintable(test::describe(opened)));
@@ -126,14 +134,16 @@ class EngineWorkerTest : public QObject {
     ask.max_tokens = 400;
     QSignalSpy pieces(engine.worker(), &EngineWorker::answerPiece);
     QSignalSpy answer(engine.worker(), &EngineWorker::answerFinished);
-    test::track(&engine, engine.ask(QStringLiteral("Describe Sir Walter Elliot in detail."), ask), &answered);
+    test::track(&engine, engine.ask(QStringLiteral("Describe Sir Walter Elliot in detail."), ask),
+                &answered);
     QTRY_VERIFY_WITH_TIMEOUT(pieces.count() >= 2 || answered.finished, 120000);
     QVERIFY2(!answered.finished, "the answer ended before it could be cancelled");
     QElapsedTimer t;
     t.start();
     engine.cancel(EngineController::JobKind::kAnswer);
     QTRY_VERIFY_WITH_TIMEOUT(answered.finished, 10000);
-    qInfo("answer stopped %lld ms after Cancel, after %lld pieces", t.elapsed(), static_cast<long long>(pieces.count()));
+    qInfo("answer stopped %lld ms after Cancel, after %lld pieces", t.elapsed(),
+          static_cast<long long>(pieces.count()));
     QVERIFY(t.elapsed() < 2000);
     if (answered.error) {
       QCOMPARE(answered.error->code, memlong::StatusCode::kCancelled);

@@ -88,7 +88,8 @@ class EventLoopStallTest : public QObject {
     QVERIFY(!book.isEmpty());
     EngineController engine;
     Outcome opened, ingested, answered;
-    test::track(&engine, engine.open(test::testOptions(lib.path() + QStringLiteral("/lib"))), &opened);
+    test::track(&engine, engine.open(test::testOptions(lib.path() + QStringLiteral("/lib"))),
+                &opened);
     QTRY_VERIFY_WITH_TIMEOUT(opened.finished, 120000);
     QVERIFY2(!opened.error, qPrintable(test::describe(opened)));
     QSignalSpy pieces(engine.worker(), &EngineWorker::answerPiece);

@@ -111,7 +111,8 @@ class LibraryModelTest : public QObject {
     // A refresh from the store that does not list it yet keeps the pending row.
     model.setDocuments(makeDocs(2));
     QCOMPARE(model.rowCount(), 3);
-    QCOMPARE(model.index(2, 0).data(LibraryModel::kPathRole).toString(), QStringLiteral("/new/Emma.txt"));
+    QCOMPARE(model.index(2, 0).data(LibraryModel::kPathRole).toString(),
+             QStringLiteral("/new/Emma.txt"));
     // Failure: the row says why.
     p.stage = IngestStage::kFailed;
     p.message = "not a text file";

@@ -69,7 +69,8 @@ class MainWindowE2eTest : public QObject {
     QString why;
     QVERIFY2(test::defaultModelsPresent(&why), qPrintable(why));
     QTemporaryDir tmp;
-    const QString book = test::writeShortBook(tmp.path(), QStringLiteral("persuasion-opening.txt"), 4000);
+    const QString book =
+        test::writeShortBook(tmp.path(), QStringLiteral("persuasion-opening.txt"), 4000);
     QVERIFY(!book.isEmpty());
     AppSettings s = defaultSettings();
     s.libraryDir = tmp.filePath(QStringLiteral("lib"));
@@ -94,7 +95,8 @@ class MainWindowE2eTest : public QObject {
     QDropEvent drop(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(viewport, &drop);
     QVERIFY(drop.isAccepted());
-    QTRY_VERIFY_WITH_TIMEOUT(isReady(w.libraryModel(), book) || !w.bannerText().isEmpty(), kIngestMs);
+    QTRY_VERIFY_WITH_TIMEOUT(isReady(w.libraryModel(), book) || !w.bannerText().isEmpty(),
+                             kIngestMs);
     QVERIFY2(isReady(w.libraryModel(), book), qPrintable(w.bannerText()));
 
     // Ask in the Conversation tab.
@@ -102,11 +104,13 @@ class MainWindowE2eTest : public QObject {
     w.showTab(MainWindow::kConversationTab);
     const QString question = QStringLiteral("Who is Sir Walter Elliot?");
     QTest::keyClicks(w.conversationView()->questionEdit(), question);
-    QTest::mouseClick(w.conversationView()->findChild<QPushButton*>(QStringLiteral("askButton")), Qt::LeftButton);
+    QTest::mouseClick(w.conversationView()->findChild<QPushButton*>(QStringLiteral("askButton")),
+                      Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(answered.count() == 1 || !w.bannerText().isEmpty(), kAnswerMs);
     QVERIFY2(answered.count() == 1, qPrintable(w.bannerText()));
     const auto answer = answered.at(0).at(0).value<memlong::Answer>();
-    qInfo("answer (%d tokens, %.1f tok/s): %s", answer.n_tokens, answer.tokens_per_s, answer.text.c_str());
+    qInfo("answer (%d tokens, %.1f tok/s): %s", answer.n_tokens, answer.tokens_per_s,
+          answer.text.c_str());
     QVERIFY(!answer.text.empty());
     QVERIFY(!answer.citations.empty());
     QCOMPARE(w.chatModel()->rowCount(), 2);
@@ -118,7 +122,8 @@ class MainWindowE2eTest : public QObject {
     // Open the first citation in the Reader: the passage is highlighted.
     citations->setCurrentRow(0);
     QTest::keyClick(citations, Qt::Key_Return);
-    QTRY_COMPARE_WITH_TIMEOUT(w.readerView()->documentId(), answer.citations[0].passage.doc_id, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.readerView()->documentId(), answer.citations[0].passage.doc_id,
+                              30000);
     QCOMPARE(w.tabs()->currentIndex(), static_cast<int>(MainWindow::kReaderTab));
     QVERIFY(w.readerView()->highlightCount() >= 1);
     QVERIFY(w.readerView()->entryRange(answer.citations[0].passage.entry_id).first >= 0);
@@ -137,7 +142,9 @@ class MainWindowE2eTest : public QObject {
     QListView* list = w.sessionsView()->list();
     QTRY_VERIFY_WITH_TIMEOUT(w.sessionModel()->rowOf(first) >= 0, 30000);
     list->setCurrentIndex(w.sessionModel()->index(w.sessionModel()->rowOf(first)));
-    QTest::mouseClick(w.sessionsView()->findChild<QPushButton*>(QStringLiteral("loadSessionButton")), Qt::LeftButton);
+    QTest::mouseClick(
+        w.sessionsView()->findChild<QPushButton*>(QStringLiteral("loadSessionButton")),
+        Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(w.sessionModel()->currentId(), first, 30000);
     QTRY_COMPARE_WITH_TIMEOUT(w.chatModel()->rowCount(), 2, 30000);
     QCOMPARE(w.chatModel()->index(0).data().toString(), question);
@@ -146,7 +153,8 @@ class MainWindowE2eTest : public QObject {
     // The exported file imports as another session.
     const int before = w.sessionModel()->rowCount();
     emit w.sessionsView()->importRequested(exported);
-    QTRY_VERIFY_WITH_TIMEOUT(w.sessionModel()->rowCount() > before || !w.bannerText().isEmpty(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.sessionModel()->rowCount() > before || !w.bannerText().isEmpty(),
+                             30000);
     QVERIFY2(w.bannerText().isEmpty(), qPrintable(w.bannerText()));
   }
 };

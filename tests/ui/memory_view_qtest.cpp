@@ -79,13 +79,16 @@ class MemoryViewTest : public QObject {
   void widgetPaintsAndReportsClicks() {
     MemoryView view;
     view.resize(596, 140);
-    view.setEntries(7, QStringLiteral("Book"), 100, {entry(70, 0, 50, 1, true), entry(71, 50, 100, 0, false)});
+    view.setEntries(7, QStringLiteral("Book"), 100,
+                    {entry(70, 0, 50, 1, true), entry(71, 50, 100, 0, false)});
     QCOMPARE(view.rows().size(), size_t{1});
     const QImage img = view.grab().toImage();
     const QRect bar = MemoryView::barRect(0, view.rect());
-    QCOMPARE(QColor(img.pixel(bar.left() + bar.width() / 4, bar.center().y())), MemoryView::colorForHits(1, 1));
+    QCOMPARE(QColor(img.pixel(bar.left() + bar.width() / 4, bar.center().y())),
+             MemoryView::colorForHits(1, 1));
     QSignalSpy clicked(&view, &MemoryView::entryClicked);
-    QTest::mouseClick(&view, Qt::LeftButton, {}, QPoint(bar.left() + bar.width() * 3 / 4, bar.center().y()));
+    QTest::mouseClick(&view, Qt::LeftButton, {},
+                      QPoint(bar.left() + bar.width() * 3 / 4, bar.center().y()));
     QCOMPARE(clicked.count(), 1);
     QCOMPARE(clicked.at(0).at(0).toLongLong(), 7);
     QCOMPARE(clicked.at(0).at(1).toLongLong(), 71);

@@ -28,7 +28,8 @@ inline bool defaultModelsPresent(QString* why) {
   return true;
 }
 
-// Writes the first `bytes` of the sample book (cut at a paragraph end) to dir/name; returns the path.
+// Writes the first `bytes` of the sample book (cut at a paragraph end) to dir/name; returns the
+// path.
 inline QString writeShortBook(const QString& dir, const QString& name, int bytes) {
   QFile in(QStringLiteral(MEMLONG_SOURCE_DIR "/resources/sample/persuasion-chapters-1-6.txt"));
   if (!in.open(QIODevice::ReadOnly)) return {};
@@ -41,7 +42,8 @@ inline QString writeShortBook(const QString& dir, const QString& name, int bytes
   return path;
 }
 
-// Options for a test Assistant: default model, `libraryDir`, one thread (the GUI thread keeps a core).
+// Options for a test Assistant: default model, `libraryDir`, one thread (the GUI thread keeps a
+// core).
 inline memlong::AssistantOptions testOptions(const QString& libraryDir) {
   memlong::AssistantOptions o;
   o.library_dir = libraryDir.toStdString();
@@ -61,9 +63,10 @@ inline void track(EngineController* engine, quint64 id, Outcome* outcome) {
                    [id, outcome](quint64 req, const ErrorInfo& e) {
                      if (req == id) outcome->error = e;
                    });
-  QObject::connect(engine->worker(), &EngineWorker::jobFinished, engine, [id, outcome](quint64 req) {
-    if (req == id) outcome->finished = true;
-  });
+  QObject::connect(engine->worker(), &EngineWorker::jobFinished, engine,
+                   [id, outcome](quint64 req) {
+                     if (req == id) outcome->finished = true;
+                   });
 }
 
 inline QString describe(const Outcome& o) {
