@@ -9,6 +9,7 @@
 #include <QScrollBar>
 #include <QSplitter>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include "ui/chat_model.h"
@@ -71,7 +72,13 @@ ConversationView::ConversationView(ChatModel* model, QWidget* parent)
   });
   connect(m_model, &QAbstractItemModel::modelReset, this, &ConversationView::render);
   connect(m_model, &QAbstractItemModel::rowsInserted, this, &ConversationView::render);
-  connect(m_model, &QAbstractItemModel::dataChanged, this, &ConversationView::render);
+  // Streaming pieces arrive many times a second: repaint the transcript at most every 40 ms.
+  m_renderTimer.setSingleShot(true);
+  m_renderTimer.setInterval(40);
+  connect(&m_renderTimer, &QTimer::timeout, this, &ConversationView::render);
+  connect(m_model, &QAbstractItemModel::dataChanged, this, [this] {
+    if (!m_renderTimer.isActive()) m_renderTimer.start();
+  });
   setAnswering(false);
   render();
 }
@@ -128,6 +135,7 @@ QString ConversationView::transcriptText() const {
 }
 
 void ConversationView::render() {
+  m_renderTimer.stop();
   QString html;
   const QString userLabel = tr("You");
   const QString botLabel = tr("MemLong");

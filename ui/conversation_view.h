@@ -4,6 +4,7 @@
 // Thread-safety: GUI thread only (it is a widget).
 #pragma once
 
+#include <QTimer>
 #include <QWidget>
 #include <vector>
 
@@ -56,6 +57,7 @@ class ConversationView : public QWidget {
   QPushButton* m_stop;
   QListWidget* m_citationList;
   QLabel* m_stats;
+  QTimer m_renderTimer;
   std::vector<memlong::Citation> m_citations;
   bool m_answering = false;
   bool m_ready = false;

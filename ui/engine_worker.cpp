@@ -248,7 +248,7 @@ void EngineWorker::importSession(quint64 req, const QString& file) {
   run(req, tr("Importing a session"), true, [&] {
     auto s = m_assistant->import_session(fspath(file));
     if (!s) return fail(req, tr("Importing a session"), s.status());
-    emit sessionChanged(req, s.value());
+    emit sessionImported(req, s.value());
   });
 }
 

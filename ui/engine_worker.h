@@ -80,6 +80,8 @@ class EngineWorker : public QObject {
   void sessionsListed(quint64 req, const std::vector<memlong::SessionInfo>& sessions);
   // The current session changed (new, load, fork, import) or was renamed.
   void sessionChanged(quint64 req, const memlong::SessionInfo& current);
+  // An imported session joins the list; the current session stays as it was.
+  void sessionImported(quint64 req, const memlong::SessionInfo& imported);
   void sessionDeleted(quint64 req, qint64 sessionId);
   void sessionExported(quint64 req, const QString& file);
   void conversationLoaded(quint64 req, const std::vector<memlong::ConversationMessage>& messages);

@@ -1,5 +1,6 @@
 #include "ui/library_view.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -116,6 +117,11 @@ LibraryView::LibraryView(LibraryModel* model, QWidget* parent) : QWidget(parent)
   });
   connect(m_pause, &QPushButton::clicked, this, [this] { emit pauseRequested(!m_paused); });
   connect(m_cancel, &QPushButton::clicked, this, &LibraryView::cancelRequested);
+  auto* removeKey = new QAction(this);
+  removeKey->setShortcut(QKeySequence::Delete);
+  removeKey->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  m_table->addAction(removeKey);
+  connect(removeKey, &QAction::triggered, m_remove, &QPushButton::click);
   connect(m_table, &QTableView::doubleClicked, this, [this](const QModelIndex& i) {
     const qint64 id = i.data(LibraryModel::kDocIdRole).toLongLong();
     if (id != 0) emit openInReaderRequested(id);

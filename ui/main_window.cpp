@@ -372,6 +372,11 @@ void MainWindow::connectEngine() {
   });
   connect(w, &EngineWorker::sessionDeleted, this,
           [this](quint64, qint64 id) { m_sessions->removeSession(id); });
+  connect(w, &EngineWorker::sessionImported, this, [this](quint64, const memlong::SessionInfo& s) {
+    statusBar()->showMessage(
+        tr("Imported the session “%1”; load it from the Sessions tab").arg(qstr(s.name)), 10000);
+    m_backgroundReqs << m_engine->listSessions();
+  });
   connect(w, &EngineWorker::sessionExported, this, [this](quint64, const QString& file) {
     statusBar()->showMessage(tr("Session exported to %1").arg(file), 8000);
   });
