@@ -485,6 +485,7 @@ void MainWindow::setReady(bool ready) {
 
 void MainWindow::showError(const ErrorInfo& error) {
   const QString text = ErrorText::describe(error);
+  m_errorText = text;
   m_bannerLabel->setText(text);
   m_bannerAction->setVisible(false);
   QPalette p = m_banner->palette();
@@ -498,6 +499,7 @@ void MainWindow::showError(const ErrorInfo& error) {
 
 void MainWindow::showInfo(const QString& text, const QString& actionText,
                           const std::function<void()>& action) {
+  m_errorText.clear();
   m_bannerLabel->setText(text);
   m_bannerCallback = action;
   m_bannerAction->setText(actionText);
@@ -511,6 +513,7 @@ void MainWindow::showInfo(const QString& text, const QString& actionText,
 }
 
 void MainWindow::hideBanner() {
+  m_errorText.clear();
   m_banner->hide();
   m_bannerCallback = nullptr;
 }

@@ -62,6 +62,8 @@ class MainWindow : public QMainWindow {
   Page page() const { return m_page; }
   bool isEngineReady() const { return m_ready; }
   QString bannerText() const;
+  // The error shown in the banner ("" when none, or when the banner shows information).
+  QString errorText() const { return m_errorText; }
   QString setupText() const;
   const memlong::AssistantStatus& assistantStatus() const { return m_status; }
   void showTab(Tab tab);
@@ -144,6 +146,7 @@ class MainWindow : public QMainWindow {
   QSet<quint64> m_backgroundReqs;  // refreshes the user did not ask for
   std::vector<memlong::Citation> m_lastCitations;
   QString m_lastQuestion;
+  QString m_errorText;
 };
 
 }  // namespace memlong::ui

@@ -119,9 +119,9 @@ class MainWindowE2eTest : public QObject {
     QDropEvent drop(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(viewport, &drop);
     QVERIFY(drop.isAccepted());
-    QTRY_VERIFY_WITH_TIMEOUT(isReady(w.libraryModel(), book) || !w.bannerText().isEmpty(),
+    QTRY_VERIFY_WITH_TIMEOUT(isReady(w.libraryModel(), book) || !w.errorText().isEmpty(),
                              kIngestMs);
-    QVERIFY2(isReady(w.libraryModel(), book), qPrintable(w.bannerText()));
+    QVERIFY2(isReady(w.libraryModel(), book), qPrintable(w.errorText()));
 
     // Ask in the Conversation tab.
     QSignalSpy answered(&w, &MainWindow::answerFinished);
@@ -130,8 +130,8 @@ class MainWindowE2eTest : public QObject {
     QTest::keyClicks(w.conversationView()->questionEdit(), question);
     QTest::mouseClick(w.conversationView()->findChild<QPushButton*>(QStringLiteral("askButton")),
                       Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(answered.count() == 1 || !w.bannerText().isEmpty(), kAnswerMs);
-    QVERIFY2(answered.count() == 1, qPrintable(w.bannerText()));
+    QTRY_VERIFY_WITH_TIMEOUT(answered.count() == 1 || !w.errorText().isEmpty(), kAnswerMs);
+    QVERIFY2(answered.count() == 1, qPrintable(w.errorText()));
     const auto answer = answered.at(0).at(0).value<memlong::Answer>();
     stall.timer.stop();
     qInfo("window event loop during ingest + answer: %d ticks, max gap %lld ms", stall.ticks,
@@ -161,8 +161,8 @@ class MainWindowE2eTest : public QObject {
     const qint64 first = w.sessionModel()->currentId();
     const QString exported = tmp.filePath(QStringLiteral("first.memlong-session"));
     emit w.sessionsView()->exportRequested(first, exported);
-    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(exported) || !w.bannerText().isEmpty(), 30000);
-    QVERIFY2(QFileInfo::exists(exported), qPrintable(w.bannerText()));
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(exported) || !w.errorText().isEmpty(), 30000);
+    QVERIFY2(QFileInfo::exists(exported), qPrintable(w.errorText()));
     emit w.sessionsView()->newRequested(QStringLiteral("Second"));
     QTRY_VERIFY_WITH_TIMEOUT(w.sessionModel()->currentId() != first, 30000);
     QTRY_COMPARE_WITH_TIMEOUT(w.chatModel()->rowCount(), 0, 30000);
@@ -181,9 +181,9 @@ class MainWindowE2eTest : public QObject {
     // The exported file imports as another session.
     const int before = w.sessionModel()->rowCount();
     emit w.sessionsView()->importRequested(exported);
-    QTRY_VERIFY_WITH_TIMEOUT(w.sessionModel()->rowCount() > before || !w.bannerText().isEmpty(),
+    QTRY_VERIFY_WITH_TIMEOUT(w.sessionModel()->rowCount() > before || !w.errorText().isEmpty(),
                              30000);
-    QVERIFY2(w.bannerText().isEmpty(), qPrintable(w.bannerText()));
+    QVERIFY2(w.errorText().isEmpty(), qPrintable(w.errorText()));
   }
 };
 
