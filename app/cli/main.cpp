@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "app/cli/cli_common.h"
 #include "core/common/cancel.h"
 #include "core/common/paths.h"
 #include "core/engine/engine.h"
@@ -25,6 +26,8 @@
 namespace {
 
 using namespace memlong;
+using cli::fail;
+using cli::write_json;
 
 // Ctrl-C cancels the generation in progress; a second one while idle ends the program.
 CancelSource* g_cancel = nullptr;
@@ -33,11 +36,7 @@ volatile std::sig_atomic_t g_interrupts = 0;
 void on_sigint(int) {
   g_interrupts = g_interrupts + 1;
   if (g_cancel != nullptr) g_cancel->cancel();
-}
-
-int fail(const Status& s) {
-  std::fprintf(stderr, "memlong: %s\n", s.to_string().c_str());
-  return 1;
+  if (CancelSource* c = cli::active_cancel(); c != nullptr) c->cancel();
 }
 
 struct ModelArgs {
@@ -260,13 +259,6 @@ Result<std::unique_ptr<Embedder>> load_retriever(const std::string& path, int th
   auto emb = load_embedder(path.empty() ? default_retriever_path() : path, threads);
   if (!emb.is_ok()) return emb.status().with_context("loading the retriever");
   return emb;
-}
-
-Status write_json(const std::string& path, const nlohmann::json& value) {
-  std::ofstream f(path);
-  f << value.dump(2) << "\n";
-  if (!f) return io_error("cannot write " + path);
-  return Status::ok();
 }
 
 struct EvalPplArgs {
@@ -541,7 +533,8 @@ int main(int argc, char** argv) {
   eval_ppl->add_option("--max-windows", ppl.max_windows, "Windows per document (0: all)")
       ->capture_default_str();
   eval_ppl->add_option("--retriever", ppl.retriever, "Retriever file or folder");
-  eval_ppl->add_option("--memlong", ppl.overrides, "MemLong setting key=value (repeatable)");
+  eval_ppl->add_option("--memlong", ppl.overrides, "MemLong setting key=value (repeatable)")
+      ->allow_extra_args(false);
   eval_ppl->add_flag("--reset-per-document", ppl.reset_per_document,
                      "Clear memory between documents (default: persistent, as the reference)");
   eval_ppl
@@ -558,7 +551,8 @@ int main(int argc, char** argv) {
   add_model_args(read, &read_model);
   read->add_option("file", read_file, "Text file")->required();
   read->add_option("--retriever", read_retriever, "Retriever file or folder");
-  read->add_option("--memlong", read_overrides, "MemLong setting key=value (repeatable)");
+  read->add_option("--memlong", read_overrides, "MemLong setting key=value (repeatable)")
+      ->allow_extra_args(false);
   read->add_option("--max-tokens", read_max, "Read at most this many tokens");
 
   ModelArgs pk_model;
@@ -574,12 +568,17 @@ int main(int argc, char** argv) {
   eval_passkey->add_option("--trials", pk.trials, "Trials per cell")->capture_default_str();
   eval_passkey->add_option("--seed", pk.seed, "Random seed")->capture_default_str();
   eval_passkey->add_option("--retriever", pk.retriever, "Retriever file or folder");
-  eval_passkey->add_option("--memlong", pk.overrides, "MemLong setting key=value (repeatable)");
+  eval_passkey->add_option("--memlong", pk.overrides, "MemLong setting key=value (repeatable)")
+      ->allow_extra_args(false);
   eval_passkey->add_option("--json", pk.json_path, "Write the results as JSON to this file");
+
+  cli::CommandSet library = cli::register_library_commands(app);
+  cli::CommandSet answers = cli::register_answer_commands(app);
 
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, on_sigint);
 
+  if (int rc = 0; library.run_parsed(&rc) || answers.run_parsed(&rc)) return rc;
   if (*info) return cmd_info(info_model);
   if (*gen)
     return cmd_generate(gen_model, gen_sampling, gen_prompt, gen_raw, gen_system, gen_quiet);

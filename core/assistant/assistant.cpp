@@ -1,14 +1,24 @@
-// Assistant: see assistant.h. This first version loads the engine and the retriever; the library,
-// answer and session operations are filled in as the store (issue 4) and answers (issue 5) land.
+// Assistant: see assistant.h.
 #include "core/assistant/assistant.h"
 
 #include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <system_error>
+#include <unordered_map>
 
+#include "core/assistant/session_memory.h"
 #include "core/common/paths.h"
 #include "core/engine/engine.h"
+#include "core/ingest/ingest_pipeline.h"
 #include "core/memory/memlong_config.h"
 #include "core/retriever/embedder.h"
+#include "core/store/library_store.h"
+#include "core/store/session_archive.h"
+#include "core/store/session_store.h"
 
 namespace memlong {
 
@@ -21,11 +31,200 @@ std::filesystem::path default_library_dir() {
   return std::filesystem::path(home != nullptr ? home : ".") / ".local/share/memlong/library";
 }
 
+namespace {
+
+std::string iso_time(int64_t t) {
+  if (t <= 0) return "";
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+[[maybe_unused]] nlohmann::json citations_to_json(const std::vector<Citation>& cs) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const Citation& c : cs) {
+    a.push_back({{"entry_id", c.passage.entry_id},
+                 {"doc_id", c.passage.doc_id},
+                 {"doc_title", c.passage.doc_title},
+                 {"section_title", c.passage.section_title},
+                 {"section_ordinal", c.passage.section_ordinal},
+                 {"page", c.passage.page},
+                 {"token_begin", c.passage.token_begin},
+                 {"token_end", c.passage.token_end},
+                 {"text", c.passage.text},
+                 {"retrieval_score", c.retrieval_score},
+                 {"attention_mass", c.attention_mass},
+                 {"quote", c.quote}});
+  }
+  return a;
+}
+
+std::vector<Citation> citations_from_json(const std::string& text) {
+  std::vector<Citation> out;
+  nlohmann::json a = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!a.is_array()) return out;
+  for (const auto& j : a) {
+    if (!j.is_object()) continue;
+    Citation c;
+    c.passage.entry_id = j.value("entry_id", int64_t{0});
+    c.passage.doc_id = j.value("doc_id", int64_t{0});
+    c.passage.doc_title = j.value("doc_title", std::string());
+    c.passage.section_title = j.value("section_title", std::string());
+    c.passage.section_ordinal = j.value("section_ordinal", 0);
+    c.passage.page = j.value("page", 0);
+    c.passage.token_begin = j.value("token_begin", int64_t{0});
+    c.passage.token_end = j.value("token_end", int64_t{0});
+    c.passage.text = j.value("text", std::string());
+    c.retrieval_score = j.value("retrieval_score", 0.0f);
+    c.attention_mass = j.value("attention_mass", 0.0f);
+    c.quote = j.value("quote", std::string());
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace
+
 struct Assistant::Impl {
   AssistantOptions options;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<Embedder> embedder;
+  MemLongConfig config;
+  std::unique_ptr<LibraryStore> store;
+  std::unique_ptr<IngestPipeline> pipeline;
+  int64_t profile_id = 0;
+  int64_t session_id = 0;
+  std::unique_ptr<SessionMemory> memory;
   double last_tokens_per_s = 0.0;
+
+  SessionStore& sessions() { return store->sessions(); }
+
+  Result<SessionInfo> session_info(int64_t id) {
+    MEMLONG_ASSIGN_OR_RETURN(SessionRecord r, sessions().get_session(id));
+    SessionInfo info;
+    info.id = r.id;
+    info.name = r.name;
+    info.created_at = iso_time(r.created_at);
+    info.updated_at = iso_time(r.updated_at);
+    MEMLONG_ASSIGN_OR_RETURN(std::vector<int64_t> docs, sessions().documents(id));
+    info.n_documents = static_cast<int32_t>(docs.size());
+    MEMLONG_ASSIGN_OR_RETURN(std::vector<MessageRecord> msgs, sessions().messages(id));
+    info.n_messages = static_cast<int32_t>(msgs.size());
+    if (id == session_id && memory) {
+      info.memory_tokens = memory->used_tokens();
+    } else {
+      MEMLONG_ASSIGN_OR_RETURN(SessionMemoryState st, sessions().load_memory_state(id));
+      std::vector<int64_t> ids;
+      for (const SessionMemoryEntry& e : st.entries) ids.push_back(e.entry_id);
+      MEMLONG_ASSIGN_OR_RETURN(std::vector<EntryRecord> recs, store->get_entries(ids));
+      for (const EntryRecord& e : recs) info.memory_tokens += e.n_tokens;
+    }
+    return info;
+  }
+
+  // Makes `id` the current session: its memory state is restored from the store (entries of the
+  // current profile only; documents without memory for it are rebuilt on demand by ask()).
+  Status activate_session(int64_t id) {
+    MEMLONG_ASSIGN_OR_RETURN(SessionRecord r, sessions().get_session(id));
+    auto mem = std::make_unique<SessionMemory>(options.session_capacity_tokens, config.eviction);
+    MEMLONG_ASSIGN_OR_RETURN(SessionMemoryState st, sessions().load_memory_state(id));
+    std::vector<int64_t> ids;
+    for (const SessionMemoryEntry& e : st.entries) ids.push_back(e.entry_id);
+    MEMLONG_ASSIGN_OR_RETURN(std::vector<EntryRecord> recs, store->get_entries(ids));
+    std::unordered_map<int64_t, int32_t> sizes;
+    for (const EntryRecord& e : recs) {
+      if (e.profile_id == profile_id) sizes[e.entry_id] = e.n_tokens;
+    }
+    mem->restore(st, sizes);
+    session_id = id;
+    memory = std::move(mem);
+    (void)r;
+    // Remember it as the library's current session (read back by open()); written to a temporary
+    // name and renamed so a crash never leaves half a number.
+    const std::filesystem::path f = options.library_dir / "current-session";
+    const std::filesystem::path tmp = options.library_dir / "current-session.tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << id << "\n";
+      if (!out) return io_error("cannot write " + tmp.string());
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, f, ec);
+    if (ec) return io_error("cannot write " + f.string() + ": " + ec.message());
+    return Status::ok();
+  }
+
+  Status save_memory() { return sessions().save_memory_state(session_id, memory->state()); }
+
+  // Puts the current-profile entries of `doc_ids` into the session (documents and memory).
+  Status add_documents_to_session(const std::vector<int64_t>& doc_ids) {
+    MEMLONG_ASSIGN_OR_RETURN(std::vector<int64_t> docs, sessions().documents(session_id));
+    std::set<int64_t> all(docs.begin(), docs.end());
+    all.insert(doc_ids.begin(), doc_ids.end());
+    const std::vector<int64_t> merged(all.begin(), all.end());
+    MEMLONG_RETURN_IF_ERROR(sessions().set_documents(session_id, merged));
+    MEMLONG_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+                             store->list_entries(profile_id, DocSet::of(doc_ids)));
+    std::vector<int64_t> fresh;
+    for (int64_t id : ids) {
+      if (!memory->holds(id)) fresh.push_back(id);
+    }
+    MEMLONG_ASSIGN_OR_RETURN(std::vector<EntryRecord> recs, store->get_entries(fresh));
+    for (const EntryRecord& e : recs) memory->add(e.entry_id, e.n_tokens);
+    return save_memory();
+  }
+
+  Result<std::vector<int64_t>> session_documents() { return sessions().documents(session_id); }
+
+  // Reads again the documents of `doc_ids` that have no memory for the current profile (a model,
+  // retriever or memory setting changed since they were read), from their files, and puts their
+  // new entries into the session's memory. Files that are gone are skipped (their documents stay
+  // without memory and answer nothing).
+  Status rebuild_stale(const std::vector<int64_t>& doc_ids, const CancelToken& cancel) {
+    std::vector<std::filesystem::path> files;
+    for (int64_t id : doc_ids) {
+      MEMLONG_ASSIGN_OR_RETURN(bool stale, store->needs_rebuild(id, profile_id));
+      if (!stale) continue;
+      MEMLONG_ASSIGN_OR_RETURN(DocumentRecord d, store->get_document(id));
+      std::error_code ec;
+      if (std::filesystem::exists(d.meta.path, ec)) files.emplace_back(d.meta.path);
+    }
+    if (files.empty()) return Status::ok();
+    MEMLONG_ASSIGN_OR_RETURN(IngestReport report, pipeline->run(files, {}, cancel));
+    std::vector<int64_t> rebuilt;
+    for (const IngestFileResult& r : report.files) {
+      if (r.outcome == IngestStage::kDone || r.outcome == IngestStage::kSkipped)
+        rebuilt.push_back(r.doc_id);
+    }
+    if (cancel.is_cancelled()) return cancelled();
+    return rebuilt.empty() ? Status::ok() : add_documents_to_session(rebuilt);
+  }
+
+  Passage passage_of(const EntryRecord& e, const std::map<int64_t, DocumentRecord>& docs,
+                     std::map<int64_t, std::vector<SectionRecord>>* sections) {
+    Passage p;
+    p.entry_id = e.entry_id;
+    p.doc_id = e.doc_id;
+    auto d = docs.find(e.doc_id);
+    if (d != docs.end()) p.doc_title = d->second.meta.title;
+    p.section_ordinal = e.section_ordinal;
+    p.page = e.page;
+    p.token_begin = e.token_begin;
+    p.token_end = e.token_end;
+    p.text = e.text;
+    if (sections->count(e.doc_id) == 0) {
+      auto s = store->sections(e.doc_id);
+      (*sections)[e.doc_id] = s.is_ok() ? *s : std::vector<SectionRecord>{};
+    }
+    const auto& secs = (*sections)[e.doc_id];
+    if (e.section_ordinal >= 0 && e.section_ordinal < static_cast<int32_t>(secs.size())) {
+      p.section_title = secs[static_cast<size_t>(e.section_ordinal)].title;
+    }
+    return p;
+  }
 };
 
 Assistant::Assistant(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -35,6 +234,9 @@ Result<std::unique_ptr<Assistant>> Assistant::open(const AssistantOptions& optio
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   if (impl->options.library_dir.empty()) impl->options.library_dir = default_library_dir();
+  if (impl->options.session_capacity_tokens <= 0) {
+    return invalid_argument("the session memory size must be positive");
+  }
   std::error_code ec;
   std::filesystem::create_directories(impl->options.library_dir, ec);
   if (ec) {
@@ -48,89 +250,261 @@ Result<std::unique_ptr<Assistant>> Assistant::open(const AssistantOptions& optio
   std::string retriever =
       options.retriever_path.empty() ? default_retriever_path() : options.retriever_path;
   MEMLONG_ASSIGN_OR_RETURN(impl->embedder, load_embedder(retriever, options.n_threads));
+  std::vector<std::string> overrides;
+  for (const auto& [k, v] : options.memlong_overrides) overrides.push_back(k + "=" + v);
+  MEMLONG_ASSIGN_OR_RETURN(impl->config, memlong_config_for(impl->engine->file(), overrides));
+  MEMLONG_ASSIGN_OR_RETURN(impl->store, LibraryStore::open(impl->options.library_dir.string()));
+  MEMLONG_ASSIGN_OR_RETURN(impl->pipeline, IngestPipeline::create(*impl->engine, *impl->embedder,
+                                                                  *impl->store, impl->config));
+  impl->profile_id = impl->pipeline->profile_id();
+  // The session used last (current-session file), else the most recently updated one, else a
+  // new "Default" one.
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<SessionRecord> all, impl->sessions().list_sessions());
+  int64_t session = 0;
+  {
+    std::ifstream in(impl->options.library_dir / "current-session");
+    int64_t last = 0;
+    if (in >> last) {
+      for (const SessionRecord& r : all) {
+        if (r.id == last) session = last;
+      }
+    }
+  }
+  if (session == 0 && !all.empty()) session = all.front().id;
+  if (session == 0) {
+    MEMLONG_ASSIGN_OR_RETURN(
+        session, impl->sessions().create_session("Default", impl->profile_id,
+                                                 impl->options.session_capacity_tokens));
+  }
+  MEMLONG_RETURN_IF_ERROR(impl->activate_session(session));
   return std::unique_ptr<Assistant>(new Assistant(std::move(impl)));
 }
 
 AssistantStatus Assistant::status() const {
   AssistantStatus s;
-  auto it = impl_->engine->file().metadata.find("general.name");
-  s.model_name = it != impl_->engine->file().metadata.end()
+  const auto& md = impl_->engine->file().metadata;
+  auto it = md.find("general.name");
+  s.model_name = it != md.end()
                      ? it->second
                      : std::filesystem::path(impl_->engine->file().path).filename().string();
-  s.model_path =
-      impl_->options.model_path.empty() ? default_model_path() : impl_->options.model_path;
+  s.model_path = impl_->engine->file().path;
   s.retriever_name = impl_->embedder->info().name;
   s.device = impl_->engine->backend().description();
   s.library_dir = impl_->options.library_dir.string();
-  s.memory_capacity_tokens = impl_->options.session_capacity_tokens;
+  auto info = impl_->sessions().get_session(impl_->session_id);
+  if (info.is_ok()) s.session_name = info->name;
+  s.memory_tokens = impl_->memory->used_tokens();
+  s.memory_capacity_tokens = impl_->memory->capacity_tokens();
+  const LlamaConfig& c = impl_->engine->model().config();
+  s.memory_bytes =
+      s.memory_tokens * 2 * c.n_head_kv * c.head_dim * 2 +
+      static_cast<int64_t>(impl_->memory->n_entries()) * impl_->embedder->info().dim * 4;
   s.last_tokens_per_s = impl_->last_tokens_per_s;
   return s;
 }
 
-namespace {
-Status pending(const char* what) {
-  return unsupported(std::string(what) + " is not available in this build yet");
-}
-}  // namespace
+// ---- Library ----
 
 Result<std::vector<DocumentInfo>> Assistant::documents() {
-  return pending("the library");
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<DocumentRecord> docs, impl_->store->list_documents());
+  std::vector<DocumentInfo> out;
+  for (const DocumentRecord& d : docs) {
+    DocumentInfo i;
+    i.id = d.id;
+    i.path = d.meta.path;
+    i.title = d.meta.title;
+    i.author = d.meta.author;
+    i.language = d.meta.language;
+    i.format = d.meta.format;
+    i.status = d.status;
+    i.error = d.error;
+    i.size_bytes = d.meta.size_bytes;
+    i.n_tokens = d.n_tokens;
+    MEMLONG_ASSIGN_OR_RETURN(bool rebuild, impl_->store->needs_rebuild(d.id, impl_->profile_id));
+    i.has_memory = !rebuild;
+    MEMLONG_ASSIGN_OR_RETURN(std::vector<int64_t> entries,
+                             impl_->store->list_entries(impl_->profile_id, DocSet::of({d.id})));
+    i.n_chunks = static_cast<int64_t>(entries.size());
+    i.added_at = iso_time(d.added_at);
+    out.push_back(std::move(i));
+  }
+  return out;
 }
-Result<IngestReport> Assistant::ingest(const std::vector<std::filesystem::path>&,
-                                       const std::function<void(const IngestProgress&)>&,
-                                       const CancelToken&, const PauseToken&) {
-  return pending("ingestion");
+
+Result<IngestReport> Assistant::ingest(
+    const std::vector<std::filesystem::path>& paths,
+    const std::function<void(const IngestProgress&)>& on_progress, const CancelToken& cancel,
+    const PauseToken& pause) {
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> files, expand_ingest_paths(paths));
+  MEMLONG_ASSIGN_OR_RETURN(IngestReport report,
+                           impl_->pipeline->run(files, on_progress, cancel, pause));
+  std::vector<int64_t> joined;
+  for (const IngestFileResult& r : report.files) {
+    if (r.doc_id != 0 && (r.outcome == IngestStage::kDone || r.outcome == IngestStage::kSkipped)) {
+      joined.push_back(r.doc_id);
+    }
+  }
+  if (!joined.empty()) MEMLONG_RETURN_IF_ERROR(impl_->add_documents_to_session(joined));
+  if (report.seconds > 0 && report.tokens_read > 0) {
+    impl_->last_tokens_per_s = static_cast<double>(report.tokens_read) / report.seconds;
+  }
+  return report;
 }
-Status Assistant::remove_document(int64_t) {
-  return pending("the library");
+
+Status Assistant::remove_document(int64_t doc_id) {
+  MEMLONG_RETURN_IF_ERROR(impl_->store->remove_document(doc_id));
+  // The store dropped the document's session links and memory rows; re-read the session.
+  return impl_->activate_session(impl_->session_id);
 }
-Result<DocumentText> Assistant::document_text(int64_t) {
-  return pending("the library");
+
+Result<DocumentText> Assistant::document_text(int64_t doc_id) {
+  DocumentText out;
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<DocumentInfo> docs, documents());
+  for (const DocumentInfo& d : docs) {
+    if (d.id == doc_id) out.info = d;
+  }
+  if (out.info.id == 0)
+    return not_found("no document " + std::to_string(doc_id) + " in the library");
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<SectionRecord> secs, impl_->store->sections(doc_id));
+  for (const SectionRecord& s : secs) out.sections.push_back({s.title, s.level, s.page, ""});
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+                           impl_->store->list_entries(impl_->profile_id, DocSet::of({doc_id})));
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<EntryRecord> recs, impl_->store->get_entries(ids));
+  // Chunks tile their section's text (chunker invariant 3): the text is their concatenation.
+  for (const EntryRecord& e : recs) {
+    if (e.section_ordinal < 0) continue;
+    if (e.section_ordinal >= static_cast<int32_t>(out.sections.size())) {
+      out.sections.resize(static_cast<size_t>(e.section_ordinal) + 1);
+    }
+    std::string& text = out.sections[static_cast<size_t>(e.section_ordinal)].text;
+    DocumentText::Chunk c;
+    c.entry_id = e.entry_id;
+    c.section_ordinal = e.section_ordinal;
+    c.char_begin = static_cast<int64_t>(text.size());
+    text += e.text;
+    c.char_end = static_cast<int64_t>(text.size());
+    out.chunks.push_back(c);
+  }
+  return out;
 }
-Result<std::vector<LibraryHit>> Assistant::search(const std::string&, int32_t) {
-  return pending("search");
+
+Result<std::vector<LibraryHit>> Assistant::search(const std::string& query, int32_t k) {
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<int64_t> docs, impl_->session_documents());
+  const std::string texts[1] = {query};
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<float> q, impl_->embedder->embed(texts, EmbedKind::kQuery));
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<SearchHit> hits,
+                           impl_->store->search(impl_->profile_id, query, q, k, DocSet::of(docs)));
+  std::vector<int64_t> ids;
+  for (const SearchHit& h : hits) ids.push_back(h.entry_id);
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<EntryRecord> recs, impl_->store->get_entries(ids));
+  std::map<int64_t, DocumentRecord> doc_recs;
+  std::map<int64_t, std::vector<SectionRecord>> sections;
+  std::vector<LibraryHit> out;
+  for (size_t i = 0; i < hits.size(); ++i) {
+    if (doc_recs.count(recs[i].doc_id) == 0) {
+      MEMLONG_ASSIGN_OR_RETURN(doc_recs[recs[i].doc_id],
+                               impl_->store->get_document(recs[i].doc_id));
+    }
+    LibraryHit h;
+    h.passage = impl_->passage_of(recs[i], doc_recs, &sections);
+    h.vector_score = hits[i].vector_score;
+    h.bm25_score = hits[i].bm25_rank >= 0 ? static_cast<float>(-hits[i].bm25_score) : 0.0f;
+    h.fused_score = static_cast<float>(hits[i].fused_score);
+    out.push_back(std::move(h));
+  }
+  return out;
 }
+
+// ---- Answers ----
+
 Result<Answer> Assistant::ask(const std::string&, const AskOptions&,
                               const std::function<bool(std::string_view)>&, const CancelToken&) {
-  return pending("asking");
+  return unsupported("asking is not available in this build yet");
 }
+
 Result<Summary> Assistant::summarize(int64_t, int32_t, int32_t,
                                      const std::function<void(const SummaryProgress&)>&,
                                      const CancelToken&) {
-  return pending("summaries");
+  return unsupported("summaries are not available in this build yet");
 }
+
+// ---- Sessions ----
+
 Result<SessionInfo> Assistant::current_session() {
-  return pending("sessions");
+  return impl_->session_info(impl_->session_id);
 }
+
 Result<std::vector<SessionInfo>> Assistant::sessions() {
-  return pending("sessions");
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<SessionRecord> all, impl_->sessions().list_sessions());
+  std::vector<SessionInfo> out;
+  for (const SessionRecord& r : all) {
+    MEMLONG_ASSIGN_OR_RETURN(SessionInfo i, impl_->session_info(r.id));
+    out.push_back(std::move(i));
+  }
+  return out;
 }
-Result<SessionInfo> Assistant::new_session(const std::string&) {
-  return pending("sessions");
+
+Result<SessionInfo> Assistant::new_session(const std::string& name) {
+  MEMLONG_ASSIGN_OR_RETURN(
+      int64_t id, impl_->sessions().create_session(name, impl_->profile_id,
+                                                   impl_->options.session_capacity_tokens));
+  MEMLONG_RETURN_IF_ERROR(impl_->activate_session(id));
+  return impl_->session_info(id);
 }
-Result<SessionInfo> Assistant::load_session(int64_t) {
-  return pending("sessions");
+
+Result<SessionInfo> Assistant::load_session(int64_t session_id) {
+  MEMLONG_RETURN_IF_ERROR(impl_->activate_session(session_id));
+  return impl_->session_info(session_id);
 }
-Result<SessionInfo> Assistant::fork_session(int64_t, const std::string&) {
-  return pending("sessions");
+
+Result<SessionInfo> Assistant::fork_session(int64_t session_id, const std::string& new_name) {
+  if (session_id == impl_->session_id) MEMLONG_RETURN_IF_ERROR(impl_->save_memory());
+  MEMLONG_ASSIGN_OR_RETURN(int64_t id, impl_->sessions().fork_session(session_id, new_name));
+  MEMLONG_RETURN_IF_ERROR(impl_->activate_session(id));
+  return impl_->session_info(id);
 }
-Status Assistant::rename_session(int64_t, const std::string&) {
-  return pending("sessions");
+
+Status Assistant::rename_session(int64_t session_id, const std::string& name) {
+  return impl_->sessions().rename_session(session_id, name);
 }
-Status Assistant::delete_session(int64_t) {
-  return pending("sessions");
+
+Status Assistant::delete_session(int64_t session_id) {
+  if (session_id == impl_->session_id) {
+    return invalid_argument("the current session cannot be deleted; load another one first");
+  }
+  return impl_->sessions().delete_session(session_id);
 }
-Status Assistant::export_session(int64_t, const std::filesystem::path&) {
-  return pending("sessions");
+
+Status Assistant::export_session(int64_t session_id, const std::filesystem::path& file) {
+  if (session_id == impl_->session_id) MEMLONG_RETURN_IF_ERROR(impl_->save_memory());
+  return memlong::export_session(*impl_->store, session_id, file.string());
 }
-Result<SessionInfo> Assistant::import_session(const std::filesystem::path&) {
-  return pending("sessions");
+
+Result<SessionInfo> Assistant::import_session(const std::filesystem::path& file) {
+  MEMLONG_ASSIGN_OR_RETURN(int64_t id, memlong::import_session(*impl_->store, file.string()));
+  return impl_->session_info(id);
 }
+
 Result<std::vector<ConversationMessage>> Assistant::conversation() {
-  return pending("sessions");
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<MessageRecord> msgs,
+                           impl_->sessions().messages(impl_->session_id));
+  std::vector<ConversationMessage> out;
+  for (const MessageRecord& m : msgs) {
+    out.push_back({m.role, m.text, citations_from_json(m.citations_json), iso_time(m.created_at)});
+  }
+  return out;
 }
-Result<std::vector<MemoryMapEntry>> Assistant::memory_map(int64_t) {
-  return pending("memory");
+
+Result<std::vector<MemoryMapEntry>> Assistant::memory_map(int64_t doc_id) {
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+                           impl_->store->list_entries(impl_->profile_id, DocSet::of({doc_id})));
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<EntryRecord> recs, impl_->store->get_entries(ids));
+  std::vector<MemoryMapEntry> out;
+  for (const EntryRecord& e : recs) {
+    out.push_back({e.entry_id, e.token_begin, e.token_end, impl_->memory->hits(e.entry_id),
+                   impl_->memory->holds(e.entry_id)});
+  }
+  return out;
 }
 
 std::string summary_to_markdown(const Summary& summary) {

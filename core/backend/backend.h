@@ -84,6 +84,11 @@ struct AttentionParams {
   // Optional output: per query head, the attention mass on the memory keys, summed over memory
   // tokens, [n_query, H] (citations rank entries by it). Null: not computed.
   float* mem_mass = nullptr;
+  // Optional output: per memory token t, the attention weight on t summed over this call's query
+  // rows and all query heads, ADDED to mem_token_mass[t] ([n_mem] f32, backend memory; the caller
+  // zeroes it). Together with the local keys' weights, each (query, head) contributes exactly 1,
+  // so the sum over t is at most n_query * H. Null: not computed.
+  float* mem_token_mass = nullptr;
 };
 
 class Backend {

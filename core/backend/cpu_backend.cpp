@@ -279,6 +279,11 @@ void CpuBackend::attention(const float* q, const float* k_cache, const float* v_
   const int32_t M = p.mem_k != nullptr ? p.n_mem : 0;
   const int64_t kv_stride = static_cast<int64_t>(Hkv) * dh;
   const int64_t n_tasks = static_cast<int64_t>(p.n_query) * H;
+  // Per-memory-token mass: each thread sums into its own row of `token_mass`, [n_threads, M], and
+  // the rows are added in thread order afterwards (deterministic for a given thread count).
+  const bool want_token_mass = p.mem_token_mass != nullptr && M > 0;
+  std::vector<float> token_mass(
+      want_token_mass ? static_cast<size_t>(pool_.n_threads()) * static_cast<size_t>(M) : 0);
   pool_.run([&](int ith, int nth) {
     // scores[0, M) are memory logits, scores[M, M + n_vis) local ones: one softmax over both.
     std::vector<float>& scores = scratch_[static_cast<size_t>(ith)];
@@ -325,8 +330,18 @@ void CpuBackend::attention(const float* q, const float* k_cache, const float* v_
         for (int32_t j = 0; j < dh; ++j) oi[j] += partial[static_cast<size_t>(j)];
       }
       if (p.mem_mass != nullptr) p.mem_mass[static_cast<int64_t>(i) * H + h] = mem_mass;
+      if (want_token_mass) {
+        float* tm = token_mass.data() + static_cast<size_t>(ith) * static_cast<size_t>(M);
+        for (int32_t t = 0; t < M; ++t) tm[t] += scores[static_cast<size_t>(t)];
+      }
     }
   });
+  if (want_token_mass) {
+    for (int th = 0; th < pool_.n_threads(); ++th) {
+      const float* tm = token_mass.data() + static_cast<size_t>(th) * static_cast<size_t>(M);
+      for (int32_t t = 0; t < M; ++t) p.mem_token_mass[t] += tm[t];
+    }
+  }
 }
 
 void CpuBackend::swiglu(const float* gate, const float* up, int64_t n, float* out) {

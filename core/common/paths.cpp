@@ -1,6 +1,7 @@
 #include "core/common/paths.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 namespace memlong {
 
@@ -25,6 +26,21 @@ std::string missing_model_hint(const std::string& path) {
   return "model file " + path +
          " is missing; run scripts/setup from the MemLong source tree (or memlong-fetch-models) "
          "to fetch the default models, or pass -m PATH";
+}
+
+std::string default_resources_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (const char* d = std::getenv("MEMLONG_RESOURCES_DIR"); d != nullptr && *d != '\0') return d;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "memlong";
+    if (fs::is_directory(installed, ec)) return installed.string();
+  }
+#ifdef MEMLONG_SOURCE_RESOURCES_DIR
+  if (fs::is_directory(MEMLONG_SOURCE_RESOURCES_DIR, ec)) return MEMLONG_SOURCE_RESOURCES_DIR;
+#endif
+  return "";
 }
 
 }  // namespace memlong

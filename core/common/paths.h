@@ -25,4 +25,9 @@ std::string default_retriever_path();
 // The message shown when a default model is missing: says what to run.
 std::string missing_model_hint(const std::string& path);
 
+// Where the app's read-only resources (prompt templates, sample book, translations) are:
+// $MEMLONG_RESOURCES_DIR, else <executable>/../share/memlong when installed, else the source tree's
+// resources/ folder of the build. Empty when none exists.
+std::string default_resources_dir();
+
 }  // namespace memlong

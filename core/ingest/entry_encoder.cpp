@@ -1,5 +1,7 @@
 #include "core/ingest/entry_encoder.h"
 
+#include <chrono>
+
 namespace memlong {
 
 Result<std::unique_ptr<EntryEncoder>> EntryEncoder::create(const Engine& engine, Embedder& embedder,
@@ -20,6 +22,8 @@ Result<std::vector<EncodedEntry>> EntryEncoder::encode(std::span<const Chunk> ch
   MemoryAttention mem;
   mem.memory_layer = config_.memory_layer;
   mem.memory_only = true;  // no retrieval layer runs: n_mem = 0 and the pass stops at m
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
   for (size_t i = 0; i < chunks.size(); ++i) {
     if (cancel.is_cancelled()) return cancelled();
     const Chunk& c = chunks[i];
@@ -36,7 +40,11 @@ Result<std::vector<EncodedEntry>> EntryEncoder::encode(std::span<const Chunk> ch
     texts.push_back(c.text);
   }
   if (cancel.is_cancelled()) return cancelled();
+  const auto t1 = Clock::now();
   MEMLONG_ASSIGN_OR_RETURN(std::vector<float> keys, embedder_.embed(texts, EmbedKind::kPassage));
+  timing_.model_seconds += std::chrono::duration<double>(t1 - t0).count();
+  timing_.retriever_seconds += std::chrono::duration<double>(Clock::now() - t1).count();
+  for (const Chunk& c : chunks) timing_.tokens += static_cast<int64_t>(c.tokens.size());
   const auto D = static_cast<size_t>(embedder_.info().dim);
   for (size_t i = 0; i < chunks.size(); ++i) {
     out[i].embedding.assign(keys.begin() + static_cast<std::ptrdiff_t>(i * D),

@@ -38,6 +38,14 @@ class EntryEncoder {
 
   int64_t kv_floats_per_token() const { return row_; }
 
+  // Time spent so far in the model (memory-layer passes) and in the retriever, for benchmarks.
+  struct Timing {
+    double model_seconds = 0.0;
+    double retriever_seconds = 0.0;
+    int64_t tokens = 0;
+  };
+  const Timing& timing() const { return timing_; }
+
  private:
   EntryEncoder(const Engine& engine, Embedder& embedder, MemLongConfig config)
       : engine_(engine), embedder_(embedder), config_(std::move(config)) {}
@@ -46,6 +54,7 @@ class EntryEncoder {
   MemLongConfig config_;
   std::unique_ptr<InferenceContext> ctx_;
   int64_t row_ = 0;  // Hkv * dh
+  Timing timing_;
 };
 
 }  // namespace memlong

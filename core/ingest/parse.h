@@ -31,7 +31,7 @@
 namespace memlong {
 
 struct ParseLimits {
-  int64_t max_file_bytes = int64_t{1} << 30;          // the input file itself (1 GiB)
+  int64_t max_file_bytes = int64_t{1} << 30;            // the input file itself (1 GiB)
   int64_t max_uncompressed_bytes = int64_t{512} << 20;  // zip: sum of all entries' sizes (512 MiB)
   // zip: uncompressed / compressed size of one entry larger than kRatioCheckMinBytes (1 MiB);
   // ordinary EPUB/DOCX text compresses 3-10x, zip bombs 1000x.

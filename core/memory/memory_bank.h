@@ -41,11 +41,14 @@ struct MemoryBankConfig {
   int64_t capacity_tokens = 32768;  // C
   EvictionPolicy eviction = EvictionPolicy::kCounter;
   MemoryDType dtype = MemoryDType::kBF16;
-  int64_t ann_threshold = 8192;  // entries above which hnswlib is used
-  // hnswlib search width; the bank uses max(64, this, 4 x candidates). 128 gives recall@10 0.998
-  // on 10k random unit vectors of dim 32 but only ~0.43 at 20k x dim 384, where ~1024 is needed
-  // for 0.95 (bench/memory_bench.cpp sweeps it): random high-dimensional data is the worst case.
-  int32_t ann_ef_search = 128;
+  // Entries above which hnswlib is used. Exact search costs ~0.03 us per entry x 384 dims here
+  // (0.245 ms at 7,813 entries, docs/BENCHMARKS.md), so 50,000 entries (6.4M tokens at E = 128)
+  // stay near 1.6 ms, well inside the 5 ms budget, with recall 1 by construction.
+  int64_t ann_threshold = 50000;
+  // hnswlib search width; the bank uses max(64, this, 4 x candidates). Recall@10 on 5,000 random
+  // 384-d unit vectors: 0.58 / 0.79 / 0.93 / 0.99 at 64 / 128 / 256 / 512 (0.15-0.60 ms); random
+  // high-dimensional data is the worst case for a graph index (bench/memory_bench.cpp sweeps it).
+  int32_t ann_ef_search = 512;
 };
 
 // One entry to append. k and v are [n_tokens, n_head_kv, head_dim] f32 (pre-RoPE keys).

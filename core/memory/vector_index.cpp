@@ -203,4 +203,43 @@ Result<std::vector<IndexHit>> HnswIndex::search(std::span<const float> query, si
   return hits;
 }
 
+Status HnswIndex::save(const std::string& path) const {
+  try {
+    graph_->saveIndex(path);
+  } catch (const std::exception& e) {
+    return io_error("hnsw index: saving " + path + " failed: " + e.what());
+  }
+  return Status::ok();
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::load(const std::string& path, int32_t dim) {
+  MEMLONG_ASSERT(dim > 0);
+  std::unique_ptr<HnswIndex> index(new HnswIndex());
+  index->dim_ = dim;
+  try {
+    index->space_ = std::make_unique<hnswlib::InnerProductSpace>(static_cast<size_t>(dim));
+    index->graph_ =
+        std::make_unique<hnswlib::HierarchicalNSW<float>>(index->space_.get(), path, false);
+  } catch (const std::bad_alloc&) {
+    return out_of_memory("hnsw index: out of memory loading " + path);
+  } catch (const std::exception& e) {
+    return corrupt("hnsw index: " + path + " was rejected: " + e.what());
+  }
+  auto& g = *index->graph_;
+  // The vector sits between the level-0 links and the label: its size is the file's dimension.
+  if (g.label_offset_ - g.offsetData_ != static_cast<size_t>(dim) * sizeof(float))
+    return corrupt("hnsw index: " + path + " holds vectors of " +
+                   std::to_string((g.label_offset_ - g.offsetData_) / sizeof(float)) +
+                   " floats, expected " + std::to_string(dim));
+  // hnswlib 0.6.2's loading constructor counts deletions into num_deleted_ without zeroing it
+  // first; count them again here and fix the member.
+  size_t n_deleted = 0;
+  for (size_t i = 0; i < g.cur_element_count; ++i)
+    n_deleted += g.isMarkedDeleted(static_cast<hnswlib::tableint>(i)) ? 1 : 0;
+  g.num_deleted_ = n_deleted;
+  index->n_deleted_ = n_deleted;
+  index->n_live_ = g.cur_element_count - n_deleted;
+  return index;
+}
+
 }  // namespace memlong

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -88,6 +89,14 @@ class HnswIndex {
   // count), minus the excluded labels, best first. Scores are hnswlib's (1 - distance).
   Result<std::vector<IndexHit>> search(std::span<const float> query, size_t k, size_t ef_search,
                                        std::span<const uint64_t> excluded_sorted);
+
+  // Writes the graph in hnswlib's own format to `path` (no header or checksum: the caller wraps
+  // it, see core/store/hnsw_index.h). Errors: IoError.
+  Status save(const std::string& path) const;
+  // Loads a graph written by save() for vectors of `dim`. hnswlib checks little, so only load
+  // bytes whose checksum the caller verified. Errors: Corrupt (hnswlib rejected the file),
+  // OutOfMemory.
+  static Result<std::unique_ptr<HnswIndex>> load(const std::string& path, int32_t dim);
 
  private:
   HnswIndex() = default;

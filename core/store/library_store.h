@@ -178,6 +178,15 @@ struct StoreOptions {
   bool save_index_on_close = true;
 };
 
+// The state of one profile's in-RAM vector index (hnsw_index.h), for tests and the status bar.
+struct IndexState {
+  int64_t n_entries = 0;
+  bool has_graph = false;             // an hnswlib graph exists (profile above exact_search_max)
+  bool was_loaded_from_file = false;  // the graph came from a valid index-<profile>.hnsw
+  bool was_rebuilt = false;           // the graph was built from the embeddings in SQLite
+  std::string note;                   // why a saved file was not used ("" when none was needed)
+};
+
 // What open() found and repaired; also returned by verify_kv().
 struct StoreOpenReport {
   int64_t kv_bytes_truncated = 0;          // orphan bytes past the committed mark, removed
@@ -268,7 +277,7 @@ class LibraryStore {
   // operators are taken literally; terms are OR'ed). Empty or all-punctuation text: no hits.
   Result<std::vector<TextHit>> search_text(int64_t profile_id, const std::string& query_text,
                                            int32_t k, const DocSet& docs);
-  // Reciprocal-rank fusion of search_vectors and search_text (each asked for max(k, 2k) hits),
+  // Reciprocal-rank fusion of search_vectors and search_text (each asked for 2k hits),
   // top-k by fused score with provenance. An empty query_embedding skips the vector list; empty
   // query_text skips BM25.
   Result<std::vector<SearchHit>> search(int64_t profile_id, const std::string& query_text,
@@ -285,10 +294,14 @@ class LibraryStore {
   // Writes the hnsw file of every profile whose index changed since it was loaded or saved.
   Status save_indexes();
   int64_t kv_file_bytes() const;  // kv.dat's committed length
+  // The profile's vector index as last loaded (n_entries 0 and no graph when not loaded yet).
+  IndexState index_state(int64_t profile_id) const;
 
   SessionStore& sessions();
 
  private:
+  friend Status export_session(LibraryStore&, int64_t, const std::string&);
+  friend Result<int64_t> import_session(LibraryStore&, const std::string&);
   explicit LibraryStore(std::unique_ptr<StoreContext> ctx);
   std::unique_ptr<StoreContext> ctx_;
   std::unique_ptr<SessionStore> sessions_;

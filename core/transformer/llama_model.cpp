@@ -207,6 +207,16 @@ Result<std::vector<float>> InferenceContext::eval(std::span<const int32_t> token
     mem_out->stash_k.assign(n_vals, 0.0f);
     mem_out->stash_v.assign(n_vals, 0.0f);
   }
+  const bool want_token_mass = mem.want_token_mass && mem_out != nullptr && n_mem_ > 0;
+  if (mem_out != nullptr) mem_out->mem_token_mass.clear();
+  if (want_token_mass) {
+    const size_t bytes = static_cast<size_t>(n_mem_) * sizeof(float);
+    if (mem_token_mass_.size_bytes() < bytes) {
+      MEMLONG_ASSIGN_OR_RETURN(mem_token_mass_, backend_->alloc(bytes));
+    }
+    const std::vector<float> zeros(static_cast<size_t>(n_mem_), 0.0f);
+    backend_->copy_to_device(mem_token_mass_.data(), zeros.data(), bytes);
+  }
   const int32_t first_pos = n_past_;
   stash_base_ = n_past_;
   std::vector<float> logits;
@@ -219,6 +229,12 @@ Result<std::vector<float>> InferenceContext::eval(std::span<const int32_t> token
                                        &logits, &mem, mem_out));
   }
   (void)first_pos;
+  if (want_token_mass) {
+    mem_out->mem_token_mass.resize(static_cast<size_t>(n_mem_));
+    MEMLONG_RETURN_IF_ERROR(backend_->copy_to_host(mem_out->mem_token_mass.data(),
+                                                   mem_token_mass_.data(),
+                                                   static_cast<size_t>(n_mem_) * sizeof(float)));
+  }
   return logits;
 }
 
@@ -294,6 +310,7 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
       apm.mem_k = mem_k_.f32();
       apm.mem_v = mem_v_.f32();
       apm.n_mem = n_mem_;
+      if (mem->want_token_mass && mem_out != nullptr) apm.mem_token_mass = mem_token_mass_.f32();
       b.attention(q, kc, vc, apm, attn);
     } else {
       b.attention(q, kc, vc, ap, attn);

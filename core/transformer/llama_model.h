@@ -65,12 +65,19 @@ struct MemoryAttention {
   // Ingestion shortcut: stop after the memory layer's K/V projections (no logits, the cache
   // above is left stale). Only with a stash requested.
   bool memory_only = false;
+  // Citations: when set and eval() gets an `out`, out->mem_token_mass receives each memory
+  // token's attention weight summed over the retrieval layers, query heads and this call's tokens.
+  bool want_token_mass = false;
 };
 
 // What a memory-aware eval() hands back besides logits.
 struct MemoryOutputs {
   // The memory layer's pre-RoPE K and V of this call's tokens, [n, Hkv, dh] f32.
   std::vector<float> stash_k, stash_v;
+  // With mem.want_token_mass: [n_mem], the attention weight on each memory token summed over the
+  // retrieval layers, query heads and tokens of the call (each layer, head and token spends 1
+  // between memory and local keys). Empty otherwise, or when the call had no memory.
+  std::vector<float> mem_token_mass;
 };
 
 class InferenceContext {
@@ -117,6 +124,7 @@ class InferenceContext {
   DeviceBuffer x_, xn_, q_, k_, v_, attn_, gate_, up_, logits_, tokens_, positions_;
   // MemLong: memory K (rotated in contiguous mode) and V on the backend, and their positions.
   DeviceBuffer mem_k_, mem_v_, mem_positions_;
+  DeviceBuffer mem_token_mass_;  // [n_mem] f32, accumulated over one eval() (want_token_mass)
   int32_t n_mem_ = 0;
   uint64_t mem_block_id_ = 0;  // block_id of the uploaded memory (0: none reusable)
   bool mem_contiguous_ = false;

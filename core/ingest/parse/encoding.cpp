@@ -67,8 +67,8 @@ Result<std::string> convert_to_utf8(std::string_view bytes, const std::string& e
   while (true) {
     char* dst = buf;
     size_t dst_left = sizeof(buf);
-    const size_t rc = iconv(cd, in_left > 0 ? &in : nullptr, in_left > 0 ? &in_left : nullptr,
-                            &dst, &dst_left);
+    const size_t rc =
+        iconv(cd, in_left > 0 ? &in : nullptr, in_left > 0 ? &in_left : nullptr, &dst, &dst_left);
     out.append(buf, sizeof(buf) - dst_left);
     if (rc != static_cast<size_t>(-1)) {
       if (in_left == 0) break;
@@ -92,8 +92,8 @@ Result<DecodedText> decode_to_utf8(std::string_view bytes, const std::string& fi
   DecodedText decoded;
   if (const Bom* bom = find_bom(bytes)) {
     decoded.encoding = bom->encoding;
-    MEMLONG_ASSIGN_OR_RETURN(decoded.utf8, convert_to_utf8(bytes.substr(bom->bytes.size()),
-                                                          decoded.encoding, file));
+    MEMLONG_ASSIGN_OR_RETURN(
+        decoded.utf8, convert_to_utf8(bytes.substr(bom->bytes.size()), decoded.encoding, file));
     return decoded;
   }
   if (looks_binary(bytes)) {

@@ -5,7 +5,9 @@
 // contents entry pointing into it: the EPUB 3 nav document (<nav epub:type="toc">), else the
 // EPUB 2 NCX; else the item's first heading. TOC entries whose target is missing are matched by
 // file name when exactly one spine item has that name (some generators write hrefs relative to
-// the wrong folder).
+// the wrong folder). A table of contents that cannot be read is ignored (it only names chapters).
+// Spine items marked linear="no" (auxiliary content; in ubuntu-packaging-guide.epub, the
+// translations) are skipped.
 //
 // Hrefs are resolved against the folder of the file that contains them, percent-decoded, and
 // refused when absolute (leading '/', or a scheme such as file:) or when ".." climbs out of the
@@ -51,7 +53,7 @@ Result<std::string> resolve_href(const std::string& base_dir, std::string_view h
   if (hash != std::string_view::npos) href = href.substr(0, hash);
   std::string decoded;
   for (size_t i = 0; i < href.size(); ++i) {
-    if (href[i] == '%' && i + 2 < href.size() + 0 && hex_value(href[i + 1]) >= 0 &&
+    if (href[i] == '%' && i + 2 < href.size() && hex_value(href[i + 1]) >= 0 &&
         hex_value(href[i + 2]) >= 0) {
       decoded += static_cast<char>(hex_value(href[i + 1]) * 16 + hex_value(href[i + 2]));
       i += 2;
@@ -114,7 +116,7 @@ void add_toc_entry(std::map<std::string, TocEntry>* toc, const std::string& base
                    const std::string& href, const std::string& label, int depth) {
   Result<std::string> target = resolve_href(base_dir, href);
   const std::string text = collapse_whitespace(normalize_text(label));
-  if (!target.is_ok() || text.empty()) return;  // the TOC is advisory: a bad entry is ignored
+  if (!target.is_ok() || text.empty()) return;   // the TOC is advisory: a bad entry is ignored
   toc->emplace(*target, TocEntry{text, depth});  // the first entry for a file wins
 }
 
@@ -127,8 +129,8 @@ void walk_nav(const xmlNode* node, int depth, const std::string& base_dir,
       add_toc_entry(toc, base_dir, attribute(c, "href"), text_content(c), depth);
       continue;
     }
-    walk_nav(c->children, is_element(c, "ol") || is_element(c, "ul") ? depth + 1 : depth,
-             base_dir, toc);
+    walk_nav(c->children, is_element(c, "ol") || is_element(c, "ul") ? depth + 1 : depth, base_dir,
+             toc);
   }
 }
 
@@ -150,7 +152,10 @@ void walk_ncx(const xmlNode* node, int depth, const std::string& base_dir,
 const xmlNode* find_toc_nav(const xmlNode* node) {
   for (const xmlNode* c = node; c != nullptr; c = c->next) {
     if (c->type != XML_ELEMENT_NODE) continue;
-    if (is_element(c, "nav") && has_token(attribute(c, "type"), "toc")) return c;
+    if (is_element(c, "nav") &&
+        (has_token(attribute(c, "type"), "toc") || attribute(c, "role") == "doc-toc")) {
+      return c;
+    }
     if (const xmlNode* found = find_toc_nav(c->children)) return found;
   }
   return nullptr;
@@ -213,9 +218,9 @@ Result<ParsedDocument> read_epub_document(const std::filesystem::path& path,
   }
   for (xmlNode* c = manifest_node->children; c != nullptr; c = c->next) {
     if (!is_element(c, "item")) continue;
-    manifest.emplace(attribute(c, "id"), ManifestItem{attribute(c, "href"),
-                                                      attribute(c, "media-type"),
-                                                      attribute(c, "properties")});
+    manifest.emplace(
+        attribute(c, "id"),
+        ManifestItem{attribute(c, "href"), attribute(c, "media-type"), attribute(c, "properties")});
   }
   struct SpineItem {
     std::string idref;
@@ -252,9 +257,12 @@ Result<ParsedDocument> read_epub_document(const std::filesystem::path& path,
     if (!has_token(item.properties, "nav")) continue;
     Result<std::string> nav_path = resolve_href(opf_dir, item.href);
     if (!nav_path.is_ok() || !zip.contains(*nav_path)) break;
-    MEMLONG_ASSIGN_OR_RETURN(std::string nav_bytes, zip.read(*nav_path, kMaxXmlPartBytes));
-    MEMLONG_ASSIGN_OR_RETURN(XmlDocPtr nav, parse_html(nav_bytes, file + ": " + *nav_path));
-    if (const xmlNode* toc_nav = find_toc_nav(xmlDocGetRootElement(nav.get()))) {
+    // The TOC only names chapters: when it cannot be read, titles come from the headings.
+    Result<std::string> nav_bytes = zip.read(*nav_path, kMaxXmlPartBytes);
+    if (!nav_bytes.is_ok()) break;
+    Result<XmlDocPtr> nav = parse_html(*nav_bytes, file + ": " + *nav_path);
+    if (!nav.is_ok()) break;
+    if (const xmlNode* toc_nav = find_toc_nav(xmlDocGetRootElement(nav->get()))) {
       walk_nav(toc_nav->children, 0, dir_of(*nav_path), &toc);
     }
     break;
@@ -265,9 +273,11 @@ Result<ParsedDocument> read_epub_document(const std::filesystem::path& path,
       if (!ncx_id.empty() ? id != ncx_id : item.media_type != "application/x-dtbncx+xml") continue;
       Result<std::string> ncx_path = resolve_href(opf_dir, item.href);
       if (!ncx_path.is_ok() || !zip.contains(*ncx_path)) break;
-      MEMLONG_ASSIGN_OR_RETURN(std::string ncx_bytes, zip.read(*ncx_path, kMaxXmlPartBytes));
-      MEMLONG_ASSIGN_OR_RETURN(XmlDocPtr ncx, parse_xml(ncx_bytes, file + ": " + *ncx_path));
-      if (xmlNode* nav_map = find_element(xmlDocGetRootElement(ncx.get()), "navMap")) {
+      Result<std::string> ncx_bytes = zip.read(*ncx_path, kMaxXmlPartBytes);
+      if (!ncx_bytes.is_ok()) break;
+      Result<XmlDocPtr> ncx = parse_xml(*ncx_bytes, file + ": " + *ncx_path);
+      if (!ncx.is_ok()) break;
+      if (xmlNode* nav_map = find_element(xmlDocGetRootElement(ncx->get()), "navMap")) {
         walk_ncx(nav_map->children, 1, dir_of(*ncx_path), &toc);
       }
       break;

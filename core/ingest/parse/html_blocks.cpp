@@ -16,9 +16,9 @@ std::string lower(std::string_view s) {
 }
 
 bool is_skipped(const std::string& name, const xmlNode* node) {
-  static constexpr std::array<std::string_view, 11> kSkipped = {
-      "script", "style",  "head", "nav", "noscript", "template",
-      "iframe", "object", "svg",  "math", "button"};
+  static constexpr std::array<std::string_view, 12> kSkipped = {
+      "script", "style",  "head", "nav",  "noscript", "template",
+      "iframe", "object", "svg",  "math", "button",   "label"};
   for (std::string_view s : kSkipped) {
     if (name == s) return true;
   }
@@ -27,11 +27,10 @@ bool is_skipped(const std::string& name, const xmlNode* node) {
 
 bool is_block(const std::string& name) {
   static constexpr std::array<std::string_view, 32> kBlocks = {
-      "p",       "div",     "section", "article",    "aside",  "header", "footer", "main",
-      "li",      "ul",      "ol",      "dl",         "dt",     "dd",     "blockquote",
-      "pre",     "table",   "tr",      "td",         "th",     "caption", "figure",
-      "figcaption", "address", "hr",   "br",         "body",   "html",   "form",   "fieldset",
-      "details", "summary"};
+      "p",     "div", "section", "article", "aside",   "header",   "footer",     "main",
+      "li",    "ul",  "ol",      "dl",      "dt",      "dd",       "blockquote", "pre",
+      "table", "tr",  "td",      "th",      "caption", "figure",   "figcaption", "address",
+      "hr",    "br",  "body",    "html",    "form",    "fieldset", "details",    "summary"};
   for (std::string_view s : kBlocks) {
     if (name == s) return true;
   }
@@ -76,7 +75,8 @@ class Walker {
       return;
     }
     int level = 0;
-    if (name.size() == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '6') level = name[1] - '0';
+    if (name.size() == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '6')
+      level = name[1] - '0';
     const bool is_pre = name == "pre";
     if (level > 0 || is_pre || is_block(name)) {
       flush();

@@ -1,7 +1,7 @@
 // HTML: libxml2's HTML parser (recovering, no network), blocks from html_blocks; h1-h3 start
 // sections, h4-h6 stay in the text as paragraphs.
-#include "core/ingest/parse/html_blocks.h"
 #include "core/ingest/parse/encoding.h"
+#include "core/ingest/parse/html_blocks.h"
 #include "core/ingest/parse/normalize.h"
 #include "core/ingest/parse/readers.h"
 #include "core/ingest/parse/xml_util.h"
@@ -14,8 +14,8 @@ Result<ParsedDocument> read_html_document(const std::filesystem::path& path,
   std::string utf8_bytes;
   std::string_view input = bytes;
   // UTF-16 HTML is converted first; libxml2 handles UTF-8 and <meta charset> itself.
-  if (bytes.size() >= 2 && (bytes.compare(0, 2, "\xFF\xFE") == 0 ||
-                            bytes.compare(0, 2, "\xFE\xFF") == 0)) {
+  if (bytes.size() >= 2 &&
+      (bytes.compare(0, 2, "\xFF\xFE") == 0 || bytes.compare(0, 2, "\xFE\xFF") == 0)) {
     MEMLONG_ASSIGN_OR_RETURN(DecodedText decoded, decode_to_utf8(bytes, file));
     utf8_bytes = std::move(decoded.utf8);
     input = utf8_bytes;

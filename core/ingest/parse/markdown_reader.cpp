@@ -27,7 +27,9 @@ size_t leading_spaces(std::string_view s) {
   return n;
 }
 
-bool is_punct(char c) { return std::ispunct(static_cast<unsigned char>(c)) != 0; }
+bool is_punct(char c) {
+  return std::ispunct(static_cast<unsigned char>(c)) != 0;
+}
 
 // Finds the ']' that closes the '[' at `open`, honouring nesting and escapes.
 size_t find_close_bracket(std::string_view s, size_t open) {
@@ -101,7 +103,8 @@ std::string strip_inline(std::string_view s) {
       const std::string_view inner =
           close == std::string_view::npos ? std::string_view() : s.substr(i + 1, close - i - 1);
       if (!inner.empty() && inner.find(' ') == std::string_view::npos &&
-          (inner.find("://") != std::string_view::npos || inner.find('@') != std::string_view::npos)) {
+          (inner.find("://") != std::string_view::npos ||
+           inner.find('@') != std::string_view::npos)) {
         out.append(inner.rfind("mailto:", 0) == 0 ? inner.substr(7) : inner);  // autolink
         i = close + 1;
       } else if (!inner.empty() && (std::isalpha(static_cast<unsigned char>(inner[0])) ||
@@ -111,13 +114,14 @@ std::string strip_inline(std::string_view s) {
         out += c;
         ++i;
       }
-    } else if (c == '*' || c == '~' ||
-               (c == '_' && (i == 0 || !std::isalnum(static_cast<unsigned char>(s[i - 1]))))) {
-      // Emphasis delimiters; '_' inside a word (snake_case) is text.
+    } else if (c == '*' || c == '~' || c == '_') {
+      // Emphasis delimiters; '_' between two word characters (snake_case) is text.
       size_t n = 0;
       while (i + n < s.size() && s[i + n] == c) ++n;
-      if (c == '_' && i + n < s.size() && std::isalnum(static_cast<unsigned char>(s[i + n])) &&
-          i > 0 && std::isalnum(static_cast<unsigned char>(s[i - 1]))) {
+      const bool is_word_before = i > 0 && std::isalnum(static_cast<unsigned char>(s[i - 1]));
+      const bool is_word_after =
+          i + n < s.size() && std::isalnum(static_cast<unsigned char>(s[i + n]));
+      if (c == '_' && is_word_before && is_word_after) {
         out.append(n, c);
       } else if (c == '*' && n == 1 && i + 1 < s.size() && s[i + 1] == ' ' &&
                  (i == 0 || s[i - 1] == ' ')) {
@@ -160,8 +164,8 @@ bool is_thematic_break(std::string_view line) {
   for (char c : line) {
     if (c != ' ' && c != '\t') compact += c;
   }
-  return compact.size() >= 3 && (is_rule_of(compact, '-') || is_rule_of(compact, '*') ||
-                                 is_rule_of(compact, '_'));
+  return compact.size() >= 3 &&
+         (is_rule_of(compact, '-') || is_rule_of(compact, '*') || is_rule_of(compact, '_'));
 }
 
 // Strips a list marker ("- ", "* ", "+ ", "12. ", "3) "); returns true when there was one.
@@ -190,8 +194,7 @@ bool is_reference_definition(std::string_view line) {
 }  // namespace
 
 Result<ParsedDocument> read_markdown_document(const std::filesystem::path& path,
-                                              const std::string& bytes,
-                                              const ParseLimits& limits) {
+                                              const std::string& bytes, const ParseLimits& limits) {
   const std::string file = path.string();
   MEMLONG_ASSIGN_OR_RETURN(DecodedText decoded, decode_to_utf8(bytes, file));
   const std::string text = normalize_text(decoded.utf8);

@@ -173,7 +173,8 @@ const std::string& SectionBuilder::current_text() const {
 
 void SectionBuilder::close_section() {
   if (!has_open_) return;
-  if (keep_if_empty_ || !current_.text.empty() || !current_.title.empty()) sections_.push_back(std::move(current_));
+  if (keep_if_empty_ || !current_.text.empty() || !current_.title.empty())
+    sections_.push_back(std::move(current_));
   has_open_ = false;
 }
 

@@ -37,12 +37,18 @@ bool sniff_html(std::string_view head) {
 
 const char* document_format_name(DocumentFormat format) {
   switch (format) {
-    case DocumentFormat::kText: return "text";
-    case DocumentFormat::kMarkdown: return "markdown";
-    case DocumentFormat::kHtml: return "html";
-    case DocumentFormat::kEpub: return "epub";
-    case DocumentFormat::kPdf: return "pdf";
-    case DocumentFormat::kDocx: return "docx";
+    case DocumentFormat::kText:
+      return "text";
+    case DocumentFormat::kMarkdown:
+      return "markdown";
+    case DocumentFormat::kHtml:
+      return "html";
+    case DocumentFormat::kEpub:
+      return "epub";
+    case DocumentFormat::kPdf:
+      return "pdf";
+    case DocumentFormat::kDocx:
+      return "docx";
   }
   return "unknown";
 }
@@ -51,8 +57,7 @@ std::string title_from_file_name(const std::filesystem::path& path) {
   return path.stem().string();
 }
 
-Result<DocumentFormat> detect_format(const std::filesystem::path& path,
-                                     const ParseLimits& limits) {
+Result<DocumentFormat> detect_format(const std::filesystem::path& path, const ParseLimits& limits) {
   const std::string file = path.string();
   MEMLONG_RETURN_IF_ERROR(check_input_file(path, limits.max_file_bytes).status());
   MEMLONG_ASSIGN_OR_RETURN(const std::string head, read_file_head(path, kSniffBytes));
@@ -97,12 +102,16 @@ Result<ParsedDocument> parse_document(const std::filesystem::path& path,
   try {
     MEMLONG_ASSIGN_OR_RETURN(const DocumentFormat format, detect_format(path, limits));
     switch (format) {
-      case DocumentFormat::kEpub: return read_epub_document(path, limits);
-      case DocumentFormat::kPdf: return read_pdf_document(path, limits);
-      case DocumentFormat::kDocx: return read_docx_document(path, limits);
+      case DocumentFormat::kEpub:
+        return read_epub_document(path, limits);
+      case DocumentFormat::kPdf:
+        return read_pdf_document(path, limits);
+      case DocumentFormat::kDocx:
+        return read_docx_document(path, limits);
       case DocumentFormat::kText:
       case DocumentFormat::kMarkdown:
-      case DocumentFormat::kHtml: break;
+      case DocumentFormat::kHtml:
+        break;
     }
     MEMLONG_ASSIGN_OR_RETURN(const std::string bytes, read_input_file(path, limits.max_file_bytes));
     if (format == DocumentFormat::kMarkdown) return read_markdown_document(path, bytes, limits);

@@ -18,8 +18,7 @@ Result<ParsedDocument> read_text_document(const std::filesystem::path& path,
                                           const std::string& bytes, const ParseLimits& limits);
 // markdown_reader.cpp: ATX/setext headings, inline markup stripped, code kept.
 Result<ParsedDocument> read_markdown_document(const std::filesystem::path& path,
-                                              const std::string& bytes,
-                                              const ParseLimits& limits);
+                                              const std::string& bytes, const ParseLimits& limits);
 // html_reader.cpp: h1-h3 start sections; <title> is the title.
 Result<ParsedDocument> read_html_document(const std::filesystem::path& path,
                                           const std::string& bytes, const ParseLimits& limits);
@@ -32,6 +31,9 @@ Result<ParsedDocument> read_pdf_document(const std::filesystem::path& path,
 // docx_reader.cpp: word/document.xml paragraphs, heading styles, docProps/core.xml.
 Result<ParsedDocument> read_docx_document(const std::filesystem::path& path,
                                           const ParseLimits& limits);
+
+// Silences poppler's error printing once per process (pdf_reader.cpp); see init_xml_library.
+void init_pdf_library();
 
 // A file's name without its directory and extension, the title of last resort.
 std::string title_from_file_name(const std::filesystem::path& path);

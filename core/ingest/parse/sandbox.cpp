@@ -31,6 +31,8 @@
 #include <vector>
 
 #include "core/ingest/parse.h"
+#include "core/ingest/parse/readers.h"
+#include "core/ingest/parse/xml_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define MEMLONG_PARSE_ASAN 1
@@ -44,7 +46,7 @@ namespace memlong {
 namespace {
 
 constexpr int kPollSliceMs = 50;
-constexpr int kExitOutOfMemory = 3;  // the child could not even encode its result
+constexpr int kExitOutOfMemory = 3;      // the child could not even encode its result
 constexpr uint32_t kMagic = 0x44504C4D;  // "MLPD"
 constexpr uint32_t kVersion = 1;
 
@@ -52,7 +54,9 @@ std::atomic<ParseChildFault> g_child_fault{ParseChildFault::kNone};
 
 // --- Result encoding (child -> parent) ---------------------------------------------------------
 
-void put_u32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+void put_u32(std::string& out, uint32_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 4);
+}
 void put_str(std::string& out, const std::string& s) {
   const uint64_t n = s.size();
   out.append(reinterpret_cast<const char*>(&n), 8);
@@ -168,6 +172,9 @@ bool write_all(int fd, const std::string& bytes) {
 #else
   (void)address_space_limit;
 #endif
+  // A crashing parser leaves no core file behind (hostile input is expected to crash it).
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
   // CPU time is a second line behind the parent's wall clock (SIGXCPU, then SIGKILL).
   const rlim_t cpu_s = static_cast<rlim_t>(limits.timeout_ms / 1000 + 2);
   const rlimit cpu_limit{cpu_s, cpu_s + 1};
@@ -176,7 +183,8 @@ bool write_all(int fd, const std::string& bytes) {
   int exit_code = 0;
   try {
     switch (g_child_fault.load()) {
-      case ParseChildFault::kAbort: std::abort();
+      case ParseChildFault::kAbort:
+        std::abort();
       case ParseChildFault::kHang:
         for (;;) pause();
       case ParseChildFault::kExhaustMemory: {
@@ -187,7 +195,8 @@ bool write_all(int fd, const std::string& bytes) {
           std::memset(hog.back().get(), 1, kChunk);
         }
       }
-      case ParseChildFault::kNone: break;
+      case ParseChildFault::kNone:
+        break;
     }
     const Result<ParsedDocument> result = parse_document(path, limits);
     if (!write_all(fd, encode(result))) exit_code = 1;
@@ -223,6 +232,21 @@ struct Fd {
   }
 };
 
+// Non-blocking waitpid. True when the child has exited (its status in *wstatus), or when it
+// cannot be waited for at all (SIGCHLD ignored by the app: the kernel reaped it; status 0).
+bool try_reap(pid_t pid, int* wstatus) {
+  pid_t w = 0;
+  do {
+    w = waitpid(pid, wstatus, WNOHANG);
+  } while (w < 0 && errno == EINTR);
+  if (w == pid) return true;
+  if (w < 0 && errno == ECHILD) {
+    *wstatus = 0;
+    return true;
+  }
+  return false;
+}
+
 std::string signal_name(int sig) {
   const char* s = strsignal(sig);
   return std::to_string(sig) + (s ? std::string(", ") + s : std::string());
@@ -230,7 +254,9 @@ std::string signal_name(int sig) {
 
 }  // namespace
 
-void set_parse_child_fault_for_testing(ParseChildFault fault) { g_child_fault.store(fault); }
+void set_parse_child_fault_for_testing(ParseChildFault fault) {
+  g_child_fault.store(fault);
+}
 
 Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path,
                                                const ParseLimits& limits,
@@ -240,6 +266,9 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
   const int64_t as_bytes = current_virtual_bytes() + limits.max_memory_bytes;
   const int64_t max_result_bytes = limits.max_text_bytes + (int64_t{64} << 20);
 
+  // One-time library set-up happens here, not in the child (invariant 1).
+  init_xml_library();
+  init_pdf_library();
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     return io_error(file + ": cannot create a pipe for the parser process: " + strerror(errno));
@@ -261,6 +290,8 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
   const auto deadline = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
   std::string bytes;
   enum class Stop { kNone, kTimeout, kCancel, kTooLarge, kReadError } stop = Stop::kNone;
+  int wstatus = 0;
+  bool is_reaped = false;
   char buf[65536];
   while (true) {
     if (cancel.is_cancelled()) {
@@ -278,7 +309,21 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
       stop = Stop::kReadError;
       break;
     }
-    if (rc == 0) continue;
+    if (rc == 0) {
+      // No EOF yet, but the child may be gone: a process forked meanwhile by another thread of
+      // the app can hold a copy of the write end. Reap it and take what it wrote.
+      if (try_reap(pid, &wstatus)) {
+        is_reaped = true;
+        fcntl(read_end.fd, F_SETFL, fcntl(read_end.fd, F_GETFL) | O_NONBLOCK);
+        for (ssize_t n; (n = ::read(read_end.fd, buf, sizeof(buf))) > 0;) {
+          bytes.append(buf, static_cast<size_t>(n));
+          if (static_cast<int64_t>(bytes.size()) > max_result_bytes) break;
+        }
+        if (static_cast<int64_t>(bytes.size()) > max_result_bytes) stop = Stop::kTooLarge;
+        break;
+      }
+      continue;
+    }
     const ssize_t n = ::read(read_end.fd, buf, sizeof(buf));
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) {
@@ -294,16 +339,12 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
   }
 
   // Reap the child (invariant 4): after EOF it should exit at once; otherwise it is killed.
-  int wstatus = 0;
-  bool is_reaped = false;
-  if (stop == Stop::kNone) {
+  if (stop == Stop::kNone && !is_reaped) {
     while (Clock::now() < deadline && !cancel.is_cancelled()) {
-      const pid_t w = waitpid(pid, &wstatus, WNOHANG);
-      if (w == pid) {
+      if (try_reap(pid, &wstatus)) {
         is_reaped = true;
         break;
       }
-      if (w < 0 && errno != EINTR) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (!is_reaped) stop = cancel.is_cancelled() ? Stop::kCancel : Stop::kTimeout;
@@ -315,7 +356,8 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
   }
 
   switch (stop) {
-    case Stop::kCancel: return cancelled(file + ": parsing cancelled");
+    case Stop::kCancel:
+      return cancelled(file + ": parsing cancelled");
     case Stop::kTimeout:
       return unsupported(file + ": parsing took longer than the limit of " +
                          std::to_string(limits.timeout_ms) +
@@ -325,7 +367,8 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
                          std::to_string(max_result_bytes) + " bytes");
     case Stop::kReadError:
       return io_error(file + ": cannot read from the parser process: " + strerror(errno));
-    case Stop::kNone: break;
+    case Stop::kNone:
+      break;
   }
   if (WIFSIGNALED(wstatus)) {
     const int sig = WTERMSIG(wstatus);

@@ -15,11 +15,13 @@ Result<int64_t> check_input_file(const std::filesystem::path& path, int64_t max_
     return not_found(name + ": no such file (expected a document to ingest)");
   }
   if (!std::filesystem::is_regular_file(st)) {
-    return io_error(name + ": not a regular file (expected a document, found a directory or device)");
+    return io_error(name +
+                    ": not a regular file (expected a document, found a directory or device)");
   }
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return io_error(name + ": cannot read its size: " + ec.message());
-  if (size == 0) return invalid_argument(name + ": the file is empty (0 bytes); expected a document");
+  if (size == 0)
+    return invalid_argument(name + ": the file is empty (0 bytes); expected a document");
   if (static_cast<uint64_t>(size) > static_cast<uint64_t>(max_file_bytes)) {
     return unsupported(name + ": the file is " + std::to_string(size) +
                        " bytes, larger than the limit of " + std::to_string(max_file_bytes) +

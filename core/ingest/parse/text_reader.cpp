@@ -55,12 +55,11 @@ bool is_roman(std::string_view w) {
 
 bool is_number_word(std::string_view w) {
   static constexpr std::array<std::string_view, 40> kWords = {
-      "one",     "two",       "three",    "four",      "five",     "six",      "seven",
-      "eight",   "nine",      "ten",      "eleven",    "twelve",   "thirteen", "fourteen",
-      "fifteen", "sixteen",   "seventeen", "eighteen", "nineteen", "twenty",   "thirty",
-      "forty",   "fifty",     "first",    "second",    "third",    "fourth",   "fifth",
-      "sixth",   "seventh",   "eighth",   "ninth",     "tenth",    "eleventh", "twelfth",
-      "last",    "the",       "hundred",  "sixty",     "seventy"};
+      "one",       "two",      "three",    "four",   "five",     "six",      "seven",   "eight",
+      "nine",      "ten",      "eleven",   "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+      "seventeen", "eighteen", "nineteen", "twenty", "thirty",   "forty",    "fifty",   "first",
+      "second",    "third",    "fourth",   "fifth",  "sixth",    "seventh",  "eighth",  "ninth",
+      "tenth",     "eleventh", "twelfth",  "last",   "the",      "hundred",  "sixty",   "seventy"};
   const std::string lw = lower(w);
   for (std::string_view k : kWords) {
     if (lw == k) return true;
@@ -136,7 +135,8 @@ Result<ParsedDocument> read_text_document(const std::filesystem::path& path,
     }
     if (line.rfind("*** START OF", 0) == 0 || line.rfind("***START OF", 0) == 0) {
       if (begin == 0) begin = i + 1;
-    } else if ((line.rfind("*** END OF", 0) == 0 || line.rfind("***END OF", 0) == 0) && i >= begin) {
+    } else if ((line.rfind("*** END OF", 0) == 0 || line.rfind("***END OF", 0) == 0) &&
+               i >= begin) {
       end = i;
       break;
     }

@@ -7,13 +7,10 @@
 #include <climits>
 #include <mutex>
 
+#include "core/ingest/parse/normalize.h"
+
 namespace memlong {
 namespace {
-
-void init_libxml() {
-  static std::once_flag once;
-  std::call_once(once, [] { xmlInitParser(); });
-}
 
 struct ParserCtxtFree {
   void operator()(xmlParserCtxt* ctxt) const { xmlFreeParserCtxt(ctxt); }
@@ -43,8 +40,13 @@ void append_text(const xmlNode* node, std::string& out) {
 
 }  // namespace
 
+void init_xml_library() {
+  static std::once_flag once;
+  std::call_once(once, [] { xmlInitParser(); });
+}
+
 Result<XmlDocPtr> parse_xml(std::string_view bytes, const std::string& what) {
-  init_libxml();
+  init_xml_library();
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
     return corrupt(what + ": XML part larger than 2 GiB");
   }
@@ -55,10 +57,10 @@ Result<XmlDocPtr> parse_xml(std::string_view bytes, const std::string& what) {
   }
   std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(xmlNewParserCtxt());
   if (!ctxt) return out_of_memory(what + ": cannot allocate an XML parser");
-  constexpr int kOptions = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                           XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS;
-  XmlDocPtr doc(xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()),
-                                  nullptr, nullptr, kOptions));
+  constexpr int kOptions =
+      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
+  XmlDocPtr doc(xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), nullptr,
+                                  nullptr, kOptions));
   if (!doc || !ctxt->wellFormed) {
     return corrupt(what + ": malformed XML (" + last_error(ctxt.get()) + ")");
   }
@@ -69,7 +71,7 @@ Result<XmlDocPtr> parse_xml(std::string_view bytes, const std::string& what) {
 }
 
 Result<XmlDocPtr> parse_html(std::string_view bytes, const std::string& what) {
-  init_libxml();
+  init_xml_library();
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
     return corrupt(what + ": HTML part larger than 2 GiB");
   }
@@ -77,13 +79,12 @@ Result<XmlDocPtr> parse_html(std::string_view bytes, const std::string& what) {
   if (!ctxt) return out_of_memory(what + ": cannot allocate an HTML parser");
   constexpr int kOptions = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                            HTML_PARSE_RECOVER | HTML_PARSE_NOIMPLIED;
-  // Without a <meta charset>, libxml2 would assume Latin-1; well-formed UTF-8 is UTF-8.
-  std::string head(bytes.substr(0, 4096));
-  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const bool declares_charset = head.find("charset") != std::string::npos ||
-                                head.find("encoding=") != std::string::npos;
+  // libxml2 assumes Latin-1 unless a <meta charset> says otherwise; bytes that are well-formed
+  // UTF-8 are UTF-8 (a legacy 8-bit text with accents is almost never valid UTF-8), otherwise
+  // libxml2 follows the document's own declaration.
+  const bool is_utf8 = is_valid_utf8(bytes);
   XmlDocPtr doc(htmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()),
-                                   nullptr, declares_charset ? nullptr : "UTF-8", kOptions));
+                                   nullptr, is_utf8 ? "UTF-8" : nullptr, kOptions));
   if (!doc || xmlDocGetRootElement(doc.get()) == nullptr) {
     return corrupt(what + ": expected HTML, found nothing parseable (" + last_error(ctxt.get()) +
                    ")");

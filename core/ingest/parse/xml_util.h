@@ -24,6 +24,11 @@ struct XmlDocFree {
 };
 using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocFree>;
 
+// Initialises libxml2 once per process (idempotent, thread-safe). Called by the parse functions;
+// parse_document_isolated calls it before fork() so that no child starts inside a half-done
+// initialisation copied from another thread.
+void init_xml_library();
+
 // `what` names the document in errors ("book.epub: OEBPS/content.opf"). Corrupt when the XML is
 // malformed or declares entities.
 Result<XmlDocPtr> parse_xml(std::string_view bytes, const std::string& what);

@@ -56,10 +56,9 @@ Result<ZipArchive> ZipArchive::open(const std::filesystem::path& path, const Par
       const double ratio =
           static_cast<double>(st.size) / static_cast<double>(st.comp_size > 0 ? st.comp_size : 1);
       if (ratio > limits.max_compression_ratio) {
-        return corrupt(file + ": zip entry '" + name + "' inflates " + format_ratio(ratio) +
-                       "x (" + std::to_string(st.comp_size) + " -> " + std::to_string(st.size) +
-                       " bytes), above the limit of " +
-                       format_ratio(limits.max_compression_ratio) +
+        return corrupt(file + ": zip entry '" + name + "' inflates " + format_ratio(ratio) + "x (" +
+                       std::to_string(st.comp_size) + " -> " + std::to_string(st.size) +
+                       " bytes), above the limit of " + format_ratio(limits.max_compression_ratio) +
                        "x (ParseLimits::max_compression_ratio); refused as a zip bomb");
       }
     }
@@ -97,8 +96,8 @@ Result<std::string> ZipArchive::read(const std::string& name, int64_t max_bytes)
   while (got < st.size) {
     const zip_int64_t n = zip_fread(f.get(), out.data() + got, st.size - got);
     if (n < 0) {
-      return corrupt(file_ + ": zip entry '" + name + "' is damaged: " +
-                     zip_file_strerror(f.get()));
+      return corrupt(file_ + ": zip entry '" + name +
+                     "' is damaged: " + zip_file_strerror(f.get()));
     }
     if (n == 0) break;
     got += static_cast<zip_uint64_t>(n);

@@ -28,8 +28,8 @@ class ZipArchive {
   static Result<ZipArchive> open(const std::filesystem::path& path, const ParseLimits& limits);
 
   bool contains(const std::string& name) const;
-  // The entry's bytes; NotFound-style Corrupt when absent, Corrupt when inflating fails (CRC,
-  // truncated data) or the entry is larger than `max_bytes`.
+  // The entry's bytes. Corrupt when the entry is absent, when inflating fails (CRC, truncated
+  // data) or when it is larger than `max_bytes`.
   Result<std::string> read(const std::string& name, int64_t max_bytes) const;
   // read() with the archive's remaining uncompressed budget as the cap.
   Result<std::string> read(const std::string& name) const;

@@ -1,0 +1,177 @@
+// The Assistant's library and saved sessions end to end on the real default model and a real
+// library folder: ingest, search with provenance, sessions new/list/load/fork/rename/delete,
+// persistence across restarts, and export/import into another library after the source files
+// are gone (so memory can only come from the archive, never from re-reading a book).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "core/assistant/assistant.h"
+#include "core/common/paths.h"
+
+namespace memlong {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string book(const char* name, size_t from, size_t n) {
+  std::ifstream in(std::string(MEMLONG_SOURCE_DIR) + "/../shared/data/books/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str().substr(from, n);
+}
+
+struct Tmp {
+  fs::path path;
+  Tmp() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("memlong-assistant-" + std::to_string(rd()));
+    fs::create_directories(path / "docs");
+  }
+  ~Tmp() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+std::unique_ptr<Assistant> open_at(const fs::path& lib) {
+  AssistantOptions o;
+  o.library_dir = lib;
+  o.n_threads = 2;
+  o.memlong_overrides = {{"entry_tokens", "32"}};
+  auto a = Assistant::open(o);
+  EXPECT_TRUE(a.is_ok()) << a.status().to_string();
+  return a.is_ok() ? std::move(*a) : nullptr;
+}
+
+TEST(AssistantRealModel, LibrarySessionsPersistenceAndPortableSessions) {
+  ASSERT_TRUE(fs::exists(default_model_path())) << "run scripts/setup";
+  Tmp tmp;
+  const fs::path lighthouse = tmp.path / "docs" / "lighthouse.md";
+  std::ofstream(lighthouse) << "# Lighthouse\n\nThe keeper of the northern lighthouse is Alaric "
+                               "Venn.\n\n## Harbour\n\nThe harbour master keeps the silver key in "
+                               "the blue cabinet.\n";
+  const fs::path emma = tmp.path / "docs" / "emma.txt";
+  std::ofstream(emma) << book("emma.txt", 50000, 1200);
+  const fs::path persuasion = tmp.path / "docs" / "persuasion.txt";
+  std::ofstream(persuasion) << book("persuasion.txt", 50000, 900);
+
+  int64_t default_id = 0, memory_tokens = 0;
+  {
+    auto a = open_at(tmp.path / "lib");
+    ASSERT_TRUE(a);
+    auto s0 = a->current_session();
+    ASSERT_TRUE(s0.is_ok());
+    EXPECT_EQ(s0->name, "Default");
+    default_id = s0->id;
+    auto r = a->ingest({lighthouse, emma}, {});
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    auto docs = a->documents();
+    ASSERT_TRUE(docs.is_ok());
+    ASSERT_EQ(docs->size(), 2u);
+    int64_t tokens = 0;
+    for (const DocumentInfo& d : *docs) {
+      EXPECT_EQ(d.status, DocumentStatus::kReady);
+      EXPECT_TRUE(d.has_memory);
+      EXPECT_GT(d.n_chunks, 0);
+      tokens += d.n_tokens;
+    }
+    auto s1 = a->current_session();
+    ASSERT_TRUE(s1.is_ok());
+    EXPECT_EQ(s1->n_documents, 2);
+    EXPECT_EQ(s1->memory_tokens, tokens) << "the session's memory holds both documents";
+    memory_tokens = s1->memory_tokens;
+    EXPECT_EQ(a->status().memory_tokens, tokens);
+
+    auto hits = a->search("Where is the silver key?", 3);
+    ASSERT_TRUE(hits.is_ok()) << hits.status().to_string();
+    ASSERT_FALSE(hits->empty());
+    EXPECT_NE((*hits)[0].passage.text.find("silver key"), std::string::npos);
+    EXPECT_EQ((*hits)[0].passage.doc_title, "Lighthouse");
+    EXPECT_EQ((*hits)[0].passage.section_title, "Harbour");
+
+    // The reader view's text is the document's text, chunk by chunk.
+    auto text = a->document_text((*hits)[0].passage.doc_id);
+    ASSERT_TRUE(text.is_ok());
+    ASSERT_EQ(text->sections.size(), 2u);
+    EXPECT_EQ(text->sections[1].title, "Harbour");
+    EXPECT_EQ(text->sections[1].text,
+              "The harbour master keeps the silver key in the blue cabinet.");
+
+    // A second session reads only what is added to it.
+    auto b = a->new_session("Persuasion only");
+    ASSERT_TRUE(b.is_ok());
+    EXPECT_EQ(b->n_documents, 0);
+    ASSERT_TRUE(a->ingest({persuasion}, {}).is_ok());
+    auto b2 = a->current_session();
+    ASSERT_TRUE(b2.is_ok());
+    EXPECT_EQ(b2->n_documents, 1);
+    auto only = a->search("silver key blue cabinet", 5);
+    ASSERT_TRUE(only.is_ok());
+    for (const LibraryHit& h : *only) EXPECT_NE(h.passage.doc_title, "Lighthouse");
+
+    auto all = a->sessions();
+    ASSERT_TRUE(all.is_ok());
+    EXPECT_EQ(all->size(), 2u);
+    // Fork, rename; the current session cannot be deleted, another one can.
+    auto forked = a->fork_session(default_id, "Fork");
+    ASSERT_TRUE(forked.is_ok());
+    EXPECT_EQ(forked->n_documents, 2);
+    EXPECT_EQ(forked->memory_tokens, memory_tokens);
+    ASSERT_TRUE(a->rename_session(forked->id, "Renamed fork").is_ok());
+    EXPECT_EQ(a->delete_session(forked->id).code(), StatusCode::kInvalidArgument);
+    ASSERT_TRUE(a->delete_session(b->id).is_ok());
+    auto loaded = a->load_session(default_id);
+    ASSERT_TRUE(loaded.is_ok());
+    EXPECT_EQ(loaded->memory_tokens, memory_tokens);
+    ASSERT_TRUE(a->delete_session(forked->id).is_ok());
+    ASSERT_TRUE(a->new_session("Newer but not current").is_ok());
+    ASSERT_TRUE(a->load_session(default_id).is_ok());
+    ASSERT_TRUE(a->export_session(default_id, tmp.path / "default.memlong-session").is_ok());
+  }
+
+  // The books are gone: whatever memory comes back now comes from the store or the archive.
+  fs::remove_all(tmp.path / "docs");
+  {
+    auto a = open_at(tmp.path / "lib");
+    ASSERT_TRUE(a);
+    auto s = a->current_session();
+    ASSERT_TRUE(s.is_ok());
+    EXPECT_EQ(s->id, default_id) << "the last used session opens again";
+    EXPECT_EQ(s->memory_tokens, memory_tokens);
+    auto hits = a->search("Who keeps the northern lighthouse?", 2);
+    ASSERT_TRUE(hits.is_ok());
+    ASSERT_FALSE(hits->empty());
+    EXPECT_NE((*hits)[0].passage.text.find("Alaric"), std::string::npos);
+  }
+  {
+    auto other = open_at(tmp.path / "other-machine");
+    ASSERT_TRUE(other);
+    auto imported = other->import_session(tmp.path / "default.memlong-session");
+    ASSERT_TRUE(imported.is_ok()) << imported.status().to_string();
+    EXPECT_EQ(imported->n_documents, 2);
+    EXPECT_EQ(imported->memory_tokens, memory_tokens);
+    auto loaded = other->load_session(imported->id);
+    ASSERT_TRUE(loaded.is_ok());
+    auto hits = other->search("Where is the silver key?", 2);
+    ASSERT_TRUE(hits.is_ok());
+    ASSERT_FALSE(hits->empty());
+    EXPECT_NE((*hits)[0].passage.text.find("silver key"), std::string::npos);
+    EXPECT_EQ((*hits)[0].passage.section_title, "Harbour");
+    // A broken archive is refused with nothing changed.
+    std::ofstream(tmp.path / "junk.memlong-session") << "not a session";
+    EXPECT_FALSE(other->import_session(tmp.path / "junk.memlong-session").is_ok());
+    auto sessions = other->sessions();
+    ASSERT_TRUE(sessions.is_ok());
+    EXPECT_EQ(sessions->size(), 2u);  // Default of this library + the imported one
+    auto cur = other->current_session();
+    ASSERT_TRUE(cur.is_ok());
+    EXPECT_EQ(cur->id, imported->id);
+  }
+}
+
+}  // namespace
+}  // namespace memlong
