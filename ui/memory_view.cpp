@@ -1,6 +1,7 @@
 #include "ui/memory_view.h"
 
 #include <QHelpEvent>
+#include <QLocale>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
@@ -40,7 +41,8 @@ void MemoryView::setCitedEntries(const QSet<qint64>& entryIds) {
 }
 
 QRect MemoryView::barRect(int row, const QRect& area) {
-  const int top = area.top() + kMargin + row * kRowHeight + (kRowHeight - kBarHeight) / 2;
+  // The bar sits in the upper part of its row; a caption (tokens, entries) runs below it.
+  const int top = area.top() + kMargin + row * kRowHeight + 6;
   const int left = area.left() + kMargin + kLabelWidth;
   return QRect(left, top, std::max(1, area.width() - 2 * kMargin - kLabelWidth), kBarHeight);
 }
@@ -86,12 +88,25 @@ void MemoryView::paintMap(QPainter& p, const QRect& area, const std::vector<Memo
   for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
     const MemoryRow& r = rows[static_cast<size_t>(i)];
     const QRect bar = barRect(i, area);
-    const QRect label(area.left() + kMargin, bar.top() - (kRowHeight - kBarHeight) / 2,
-                      kLabelWidth - kMargin, kRowHeight);
+    const QRect label(area.left() + kMargin, bar.top() - 6, kLabelWidth - kMargin, kBarHeight + 12);
     p.setPen(palette.color(QPalette::WindowText));
     p.drawText(label, Qt::AlignVCenter | Qt::AlignLeft,
                p.fontMetrics().elidedText(r.title, Qt::ElideRight, label.width()));
     p.fillRect(bar, colorTrack(palette));
+    int nEvicted = 0;
+    for (const auto& e : r.entries) nEvicted += e.in_memory ? 0 : 1;
+    QFont small = p.font();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    p.save();
+    p.setFont(small);
+    p.setPen(palette.color(QPalette::PlaceholderText));
+    p.drawText(QRect(bar.left(), bar.bottom() + 2, bar.width(), kRowHeight - kBarHeight - 8),
+               Qt::AlignLeft | Qt::AlignTop,
+               tr("%1 tokens · %2 entries · %3 evicted")
+                   .arg(QLocale().toString(r.nTokens))
+                   .arg(r.entries.size())
+                   .arg(nEvicted));
+    p.restore();
     if (r.nTokens <= 0) continue;
     const double scale = static_cast<double>(bar.width()) / static_cast<double>(r.nTokens);
     auto xOf = [&](int64_t token) {
@@ -102,6 +117,9 @@ void MemoryView::paintMap(QPainter& p, const QRect& area, const std::vector<Memo
       const int x1 = std::max(x0 + 1, xOf(e.token_end));
       const QRect seg(x0, bar.top(), x1 - x0, bar.height());
       p.fillRect(seg, e.in_memory ? colorForHits(e.hits, maxHits) : colorEvicted());
+      // Entry boundaries, where entries are wide enough to tell apart.
+      if (seg.width() >= 4)
+        p.fillRect(QRect(x0, bar.top(), 1, bar.height()), palette.color(QPalette::Base));
     }
     // Citations on top, so a cited entry next to others stays visible.
     for (const auto& e : r.entries) {

@@ -30,7 +30,7 @@ class MemoryView : public QWidget {
  public:
   static constexpr int kMargin = 8;
   static constexpr int kLabelWidth = 180;
-  static constexpr int kRowHeight = 30;
+  static constexpr int kRowHeight = 44;
   static constexpr int kBarHeight = 14;
   static constexpr int kLegendHeight = 24;
 
