@@ -312,6 +312,7 @@ void MainWindow::connectEngine() {
             m_libraryView->showOverallProgress(p);
           });
   connect(w, &EngineWorker::ingestFinished, this, [this](quint64, const memlong::IngestReport& r) {
+    m_backgroundReqs << m_engine->listSessions();
     int done = 0, skipped = 0, failed = 0;
     QStringList failures;
     for (const auto& f : r.files) {

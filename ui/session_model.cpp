@@ -1,6 +1,8 @@
 #include "ui/session_model.h"
 
+#include <QDateTime>
 #include <QFont>
+#include <QLocale>
 
 #include "ui/qt_types.h"
 
@@ -58,11 +60,17 @@ QVariant SessionModel::data(const QModelIndex& index, int role) const {
   const memlong::SessionInfo* s = session(index.row());
   if (!index.isValid() || s == nullptr) return {};
   switch (role) {
-    case Qt::DisplayRole:
-      return tr("%1  —  %n document(s), %2 message(s), updated %3", nullptr, s->n_documents)
+    case Qt::DisplayRole: {
+      QDateTime updated = QDateTime::fromString(qstr(s->updated_at), Qt::ISODate);
+      const QString when = updated.isValid()
+                               ? QLocale().toString(updated.toLocalTime(), QLocale::ShortFormat)
+                               : qstr(s->updated_at);
+      return tr("%1  —  documents: %2, messages: %3, updated %4")
           .arg(qstr(s->name))
+          .arg(s->n_documents)
           .arg(s->n_messages)
-          .arg(qstr(s->updated_at));
+          .arg(when);
+    }
     case kSessionIdRole:
       return QVariant::fromValue<qint64>(s->id);
     case kNameRole:

@@ -557,6 +557,10 @@
         <source>the sample book is missing from this build</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Imported the session “%1”; load it from the Sessions tab</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>memlong::ui::MemoryView</name>
@@ -586,6 +590,10 @@
     </message>
     <message>
         <source>in memory</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 tokens · %2 entries · %3 evicted</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -622,12 +630,9 @@
 </context>
 <context>
     <name>memlong::ui::SessionModel</name>
-    <message numerus="yes">
-        <source>%1  —  %n document(s), %2 message(s), updated %3</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+    <message>
+        <source>%1  —  documents: %2, messages: %3, updated %4</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>

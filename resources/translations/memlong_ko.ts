@@ -557,6 +557,10 @@
         <source>the sample book is missing from this build</source>
         <translation>이 빌드에 예제 책이 없습니다</translation>
     </message>
+    <message>
+        <source>Imported the session “%1”; load it from the Sessions tab</source>
+        <translation>세션 “%1”을(를) 가져왔습니다. 세션 탭에서 불러오세요</translation>
+    </message>
 </context>
 <context>
     <name>memlong::ui::MemoryView</name>
@@ -587,6 +591,10 @@
     <message>
         <source>in memory</source>
         <translation>메모리에 있음</translation>
+    </message>
+    <message>
+        <source>%1 tokens · %2 entries · %3 evicted</source>
+        <translation>%1 토큰 · 항목 %2개 · 제거 %3개</translation>
     </message>
 </context>
 <context>
@@ -622,11 +630,9 @@
 </context>
 <context>
     <name>memlong::ui::SessionModel</name>
-    <message numerus="yes">
-        <source>%1  —  %n document(s), %2 message(s), updated %3</source>
-        <translation>
-            <numerusform>%1  —  문서 %n개, 메시지 %2개, %3 업데이트</numerusform>
-        </translation>
+    <message>
+        <source>%1  —  documents: %2, messages: %3, updated %4</source>
+        <translation>%1  —  문서 %2개, 메시지 %3개, %4 업데이트</translation>
     </message>
 </context>
 <context>
