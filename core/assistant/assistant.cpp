@@ -10,7 +10,11 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "core/assistant/citations.h"
+#include "core/assistant/prompts.h"
+#include "core/assistant/qa.h"
 #include "core/assistant/session_memory.h"
+#include "core/assistant/summarize.h"
 #include "core/common/paths.h"
 #include "core/engine/engine.h"
 #include "core/ingest/ingest_pipeline.h"
@@ -43,7 +47,7 @@ std::string iso_time(int64_t t) {
   return buf;
 }
 
-[[maybe_unused]] nlohmann::json citations_to_json(const std::vector<Citation>& cs) {
+nlohmann::json citations_to_json(const std::vector<Citation>& cs) {
   nlohmann::json a = nlohmann::json::array();
   for (const Citation& c : cs) {
     a.push_back({{"entry_id", c.passage.entry_id},
@@ -98,6 +102,7 @@ struct Assistant::Impl {
   int64_t profile_id = 0;
   int64_t session_id = 0;
   std::unique_ptr<SessionMemory> memory;
+  PromptSet prompts;
   double last_tokens_per_s = 0.0;
 
   SessionStore& sessions() { return store->sessions(); }
@@ -257,6 +262,12 @@ Result<std::unique_ptr<Assistant>> Assistant::open(const AssistantOptions& optio
   MEMLONG_ASSIGN_OR_RETURN(impl->pipeline, IngestPipeline::create(*impl->engine, *impl->embedder,
                                                                   *impl->store, impl->config));
   impl->profile_id = impl->pipeline->profile_id();
+  const std::string resources = default_resources_dir();
+  MEMLONG_ASSIGN_OR_RETURN(
+      impl->prompts,
+      PromptSet::load(resources.empty() ? std::filesystem::path()
+                                        : std::filesystem::path(resources) / "prompts",
+                      chat_family_name(impl->engine->chat_template().family)));
   // The session used last (current-session file), else the most recently updated one, else a
   // new "Default" one.
   MEMLONG_ASSIGN_OR_RETURN(std::vector<SessionRecord> all, impl->sessions().list_sessions());
@@ -345,6 +356,9 @@ Result<IngestReport> Assistant::ingest(
     }
   }
   if (!joined.empty()) MEMLONG_RETURN_IF_ERROR(impl_->add_documents_to_session(joined));
+  // Above the exact-search size the vector index is built (or loaded) and saved now, on the
+  // worker, not at the first question.
+  MEMLONG_RETURN_IF_ERROR(impl_->store->prepare_search(impl_->profile_id));
   if (report.seconds > 0 && report.tokens_read > 0) {
     impl_->last_tokens_per_s = static_cast<double>(report.tokens_read) / report.seconds;
   }
@@ -417,15 +431,143 @@ Result<std::vector<LibraryHit>> Assistant::search(const std::string& query, int3
 
 // ---- Answers ----
 
-Result<Answer> Assistant::ask(const std::string&, const AskOptions&,
-                              const std::function<bool(std::string_view)>&, const CancelToken&) {
-  return unsupported("asking is not available in this build yet");
+Result<Answer> Assistant::ask(const std::string& question, const AskOptions& options,
+                              const std::function<bool(std::string_view)>& on_piece,
+                              const CancelToken& cancel) {
+  Impl& im = *impl_;
+  if (question.empty()) return invalid_argument("the question is empty");
+  // 0. Rebuild on demand: session documents without memory for this profile are read again.
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<int64_t> docs, im.session_documents());
+  MEMLONG_RETURN_IF_ERROR(im.rebuild_stale(docs, cancel));
+
+  // 1. Retrieval: retriever + BM25 fused over the session's documents, in memory only.
+  std::vector<SearchHit> hits;
+  if (options.mode != AnswerMode::kNone && !docs.empty() && options.top_k > 0) {
+    const std::string texts[1] = {question};
+    MEMLONG_ASSIGN_OR_RETURN(std::vector<float> q, im.embedder->embed(texts, EmbedKind::kQuery));
+    MEMLONG_ASSIGN_OR_RETURN(
+        std::vector<SearchHit> all,
+        im.store->search(im.profile_id, question, q, options.top_k * 4, DocSet::of(docs)));
+    for (const SearchHit& h : all) {
+      if (static_cast<int32_t>(hits.size()) >= options.top_k) break;
+      if (im.memory->holds(h.entry_id)) hits.push_back(h);
+    }
+  }
+  // Passages in chronological (entry id) order, as the memory block is laid out.
+  std::sort(hits.begin(), hits.end(),
+            [](const SearchHit& a, const SearchHit& b) { return a.entry_id < b.entry_id; });
+  std::vector<int64_t> ids;
+  for (const SearchHit& h : hits) ids.push_back(h.entry_id);
+  MEMLONG_ASSIGN_OR_RETURN(std::vector<EntryRecord> recs, im.store->get_entries(ids));
+  std::map<int64_t, DocumentRecord> doc_recs;
+  std::map<int64_t, std::vector<SectionRecord>> sections;
+  std::vector<QaPassage> passages(recs.size());
+  std::vector<Passage> provenance(recs.size());
+  for (size_t i = 0; i < recs.size(); ++i) {
+    if (doc_recs.count(recs[i].doc_id) == 0) {
+      MEMLONG_ASSIGN_OR_RETURN(doc_recs[recs[i].doc_id], im.store->get_document(recs[i].doc_id));
+    }
+    provenance[i] = im.passage_of(recs[i], doc_recs, &sections);
+    QaPassage& p = passages[i];
+    p.entry_id = recs[i].entry_id;
+    p.title = provenance[i].doc_title +
+              (provenance[i].section_title.empty() ? "" : ", " + provenance[i].section_title);
+    p.text = recs[i].text;
+    p.tokens = recs[i].tokens;
+    p.score = static_cast<float>(hits[i].fused_score);
+    if (options.mode == AnswerMode::kMemory) {
+      const int64_t one[1] = {recs[i].entry_id};
+      MEMLONG_RETURN_IF_ERROR(im.store->load_kv(one, &p.k, &p.v));
+    }
+  }
+
+  // 2. The conversation so far (follow-ups).
+  QaOptions qo;
+  qo.mode = options.mode;
+  qo.max_tokens = options.max_tokens;
+  qo.sampling.temperature = options.temperature;
+  qo.memlong = im.config;
+  qo.prompts = im.prompts;
+  if (options.use_conversation) {
+    MEMLONG_ASSIGN_OR_RETURN(std::vector<MessageRecord> msgs,
+                             im.sessions().messages(im.session_id));
+    for (const MessageRecord& m : msgs) qo.history.push_back({m.role, m.text});
+  }
+
+  // 3. Answer.
+  MEMLONG_ASSIGN_OR_RETURN(QaResult r,
+                           answer_question(*im.engine, question, passages, qo, on_piece, cancel));
+  Answer a;
+  a.text = r.text;
+  a.mode = options.mode;
+  a.cancelled = r.cancelled;
+  a.n_prompt_tokens = r.n_prompt_tokens;
+  a.n_tokens = r.n_tokens;
+  a.time_to_first_token_s = r.ttft_s;
+  a.tokens_per_s = r.tokens_per_s;
+  std::vector<float> scores(passages.size());
+  for (size_t i = 0; i < passages.size(); ++i) scores[i] = passages[i].score;
+  for (const CitationRank& rank : rank_citations(scores, r.passage_attention_mass)) {
+    Citation c;
+    c.passage = provenance[rank.index];
+    c.retrieval_score = scores[rank.index];
+    c.attention_mass = rank.attention_mass;
+    c.quote = pick_quote(passages[rank.index].text, r.text, question);
+    a.citations.push_back(std::move(c));
+  }
+  im.last_tokens_per_s = r.tokens_per_s;
+
+  // 4. Memory counters (MEMLONG.md §3: retrieved entries count a hit) and the conversation.
+  for (const SearchHit& h : hits) im.memory->add_hit(h.entry_id);
+  MEMLONG_RETURN_IF_ERROR(im.save_memory());
+  MessageRecord user{0, "user", question, "[]", 0};
+  MEMLONG_RETURN_IF_ERROR(im.sessions().append_message(im.session_id, user).status());
+  MessageRecord reply{0, "assistant", a.text, citations_to_json(a.citations).dump(), 0};
+  MEMLONG_RETURN_IF_ERROR(im.sessions().append_message(im.session_id, reply).status());
+  return a;
 }
 
-Result<Summary> Assistant::summarize(int64_t, int32_t, int32_t,
-                                     const std::function<void(const SummaryProgress&)>&,
-                                     const CancelToken&) {
-  return unsupported("summaries are not available in this build yet");
+Result<Summary> Assistant::summarize(int64_t doc_id, int32_t first_chapter, int32_t last_chapter,
+                                     const std::function<void(const SummaryProgress&)>& on_progress,
+                                     const CancelToken& cancel) {
+  Impl& im = *impl_;
+  MEMLONG_ASSIGN_OR_RETURN(DocumentText text, document_text(doc_id));
+  // Chapters: the sections that hold text, in order.
+  std::vector<DocumentText::Section> chapters;
+  for (const DocumentText::Section& s : text.sections) {
+    if (!s.text.empty()) chapters.push_back(s);
+  }
+  if (chapters.empty()) {
+    return invalid_argument("document " + std::to_string(doc_id) +
+                            " has no text for this model; ingest it first");
+  }
+  const auto n = static_cast<int32_t>(chapters.size());
+  if (last_chapter < 0 || last_chapter >= n) last_chapter = n - 1;
+  if (first_chapter < 0 || first_chapter > last_chapter) {
+    return invalid_argument("chapter range " + std::to_string(first_chapter + 1) + "-" +
+                            std::to_string(last_chapter + 1) + " is outside 1-" +
+                            std::to_string(n));
+  }
+  const std::span<const DocumentText::Section> range(
+      chapters.data() + first_chapter, static_cast<size_t>(last_chapter - first_chapter + 1));
+  SummarizeOptions o;
+  o.doc_id = doc_id;
+  o.first_chapter_index = first_chapter;
+  o.memlong = im.config;
+  o.prompts = im.prompts;
+  MEMLONG_ASSIGN_OR_RETURN(
+      Summary summary,
+      summarize_document(*im.engine, *im.embedder, text.info.title, range, o, on_progress, cancel));
+  // Saved in the session's conversation, as Markdown.
+  MessageRecord user{0, "user",
+                     "Summarize " + text.info.title + " (chapters " +
+                         std::to_string(first_chapter + 1) + "-" +
+                         std::to_string(last_chapter + 1) + ")",
+                     "[]", 0};
+  MEMLONG_RETURN_IF_ERROR(im.sessions().append_message(im.session_id, user).status());
+  MessageRecord reply{0, "assistant", summary_to_markdown(summary), "[]", 0};
+  MEMLONG_RETURN_IF_ERROR(im.sessions().append_message(im.session_id, reply).status());
+  return summary;
 }
 
 // ---- Sessions ----

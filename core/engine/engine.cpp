@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/backend/backend_loader.h"
 #include "core/common/paths.h"
 
 namespace memlong {
@@ -17,7 +18,10 @@ Result<std::unique_ptr<Engine>> Engine::load(const EngineOptions& options) {
   }
   auto e = std::unique_ptr<Engine>(new Engine());
   MEMLONG_ASSIGN_OR_RETURN(e->file_, open_model(path));
-  e->backend_ = make_cpu_backend(options.n_threads);
+  BackendOptions bo;
+  bo.device = options.device;
+  bo.n_threads = options.n_threads;
+  MEMLONG_ASSIGN_OR_RETURN(e->backend_, make_backend(bo, &e->backend_note_));
   MEMLONG_ASSIGN_OR_RETURN(e->model_, LlamaModel::create(*e->file_, *e->backend_));
   MEMLONG_ASSIGN_OR_RETURN(e->tokenizer_, e->file_->make_tokenizer());
   if (e->tokenizer_->n_vocab() > e->file_->config.n_vocab) {

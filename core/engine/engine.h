@@ -20,6 +20,9 @@ namespace memlong {
 struct EngineOptions {
   std::string model_path;  // empty: the default model in the models folder
   int n_threads = 0;       // <= 0: one per core
+  // "cpu", "cuda", "cuda:N" or "auto" (core/backend/backend_loader.h). "auto" falls back to the
+  // CPU and says why in Engine::backend_note().
+  std::string device = "cpu";
 };
 
 class Engine {
@@ -29,6 +32,8 @@ class Engine {
 
   const ModelFile& file() const { return *file_; }
   Backend& backend() const { return *backend_; }
+  // Why "auto" fell back to the CPU; empty otherwise.
+  const std::string& backend_note() const { return backend_note_; }
   const LlamaModel& model() const { return *model_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const ChatTemplate& chat_template() const { return chat_template_; }
@@ -41,6 +46,7 @@ class Engine {
   Engine() = default;
   std::unique_ptr<ModelFile> file_;
   std::unique_ptr<Backend> backend_;
+  std::string backend_note_;
   std::unique_ptr<LlamaModel> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   ChatTemplate chat_template_;

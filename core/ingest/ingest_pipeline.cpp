@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "core/ingest/chunker.h"
+#include "core/store/profile_identity.h"
 #include "core/store/sha256.h"
 
 namespace memlong {
@@ -50,17 +51,9 @@ double seconds_since(Clock::time_point t0) {
 
 ProfileIdentity profile_identity_for(const Engine& engine, const Embedder& embedder,
                                      const MemLongConfig& config) {
-  const LlamaConfig& c = engine.model().config();
-  ProfileIdentity id;
-  id.model_id = file_identity(engine.file().path);
-  id.retriever_id = embedder.info().name + "@" + file_identity(embedder.info().path);
-  id.memory_layer = config.memory_layer;
-  id.entry_tokens = config.entry_tokens;
-  id.dtype = config.mem_dtype == MemoryDType::kBF16 ? "bf16" : "f16";
-  id.n_head_kv = c.n_head_kv;
-  id.head_dim = c.head_dim;
-  id.emb_dim = embedder.info().dim;
-  return id;
+  return make_profile_identity(file_identity(engine.file().path),
+                               embedder.info().name + "@" + file_identity(embedder.info().path),
+                               engine.model().config(), config, embedder.info().dim);
 }
 
 Result<std::vector<std::filesystem::path>> expand_ingest_paths(

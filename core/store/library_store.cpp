@@ -279,8 +279,8 @@ Status open_kv_file(StoreContext& ctx) {
 
 // ---- shared helpers (store_context.h) ----
 
-StoreContext::~StoreContext() {
-  if (lock_fd >= 0) ::close(lock_fd);  // releases the flock
+LibraryLock::~LibraryLock() {
+  if (fd >= 0) ::close(fd);  // releases the flock
 }
 
 int64_t unix_now() {
@@ -494,9 +494,9 @@ Result<std::unique_ptr<LibraryStore>> LibraryStore::open(const std::string& dir,
   ctx->dir = dir;
   ctx->options = options;
   const std::string lock_path = dir + "/library.lock";
-  ctx->lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (ctx->lock_fd < 0) return io_error(lock_path + ": cannot open: " + std::strerror(errno));
-  if (::flock(ctx->lock_fd, LOCK_EX | LOCK_NB) != 0)
+  ctx->lock.fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (ctx->lock.fd < 0) return io_error(lock_path + ": cannot open: " + std::strerror(errno));
+  if (::flock(ctx->lock.fd, LOCK_EX | LOCK_NB) != 0)
     return io_error(dir + ": the library is open in another MemLong process");
 
   const std::string db_path = dir + "/library.sqlite";
@@ -1116,8 +1116,10 @@ Result<std::shared_ptr<EntryVectorIndex>> get_index(StoreContext& ctx, int64_t p
   {
     std::lock_guard rlock(ctx.reader_mutex);
     MEMLONG_ASSIGN_OR_RETURN(
+        // A scan in rowid order reads the table pages sequentially; going through the
+        // (profile_id, doc_id) index and sorting by id cost 3x more at 8k entries.
         Stmt st, ctx.reader.prepare("SELECT chunk_id, doc_id, embedding FROM memory_entries "
-                                    "WHERE profile_id = ? ORDER BY chunk_id"));
+                                    "NOT INDEXED WHERE profile_id = ?"));
     st.bind(1, profile_id);
     for (;;) {
       MEMLONG_ASSIGN_OR_RETURN(bool row, st.step());
@@ -1153,14 +1155,28 @@ Result<std::optional<IndexWatermark>> read_watermark(StoreContext& ctx, int64_t 
 
 }  // namespace
 
+namespace {
+
+Result<std::shared_ptr<EntryVectorIndex>> ready_index(StoreContext& ctx, int64_t profile_id) {
+  MEMLONG_ASSIGN_OR_RETURN(auto index, get_index(ctx, profile_id));
+  if (index->size() > ctx.options.exact_search_max && !index->has_graph()) {
+    MEMLONG_ASSIGN_OR_RETURN(auto wm, read_watermark(ctx, profile_id));
+    MEMLONG_RETURN_IF_ERROR(index->ensure_graph(ctx.index_path(profile_id), wm ? &*wm : nullptr));
+  }
+  return index;
+}
+
+}  // namespace
+
+Status LibraryStore::prepare_search(int64_t profile_id) {
+  MEMLONG_RETURN_IF_ERROR(ready_index(*ctx_, profile_id).status());
+  return save_indexes();
+}
+
 Result<std::vector<VectorHit>> LibraryStore::search_vectors(int64_t profile_id,
                                                             std::span<const float> query, int32_t k,
                                                             const DocSet& docs) {
-  MEMLONG_ASSIGN_OR_RETURN(auto index, get_index(*ctx_, profile_id));
-  if (index->size() > ctx_->options.exact_search_max && !index->has_graph()) {
-    MEMLONG_ASSIGN_OR_RETURN(auto wm, read_watermark(*ctx_, profile_id));
-    MEMLONG_RETURN_IF_ERROR(index->ensure_graph(ctx_->index_path(profile_id), wm ? &*wm : nullptr));
-  }
+  MEMLONG_ASSIGN_OR_RETURN(auto index, ready_index(*ctx_, profile_id));
   return index->search(query, k, docs, ctx_->options.exact_search_max, ctx_->options.ann_ef_search);
 }
 
@@ -1315,6 +1331,9 @@ Result<int64_t> LibraryStore::compact() {
     }
   }
   const int64_t old_length = ctx_->kv->committed();
+  int64_t live_length = KvFile::kHeaderBytes;
+  for (const auto& r : refs) live_length += KvFile::kRecordHeaderBytes + r.payload_bytes;
+  if (live_length == old_length) return int64_t{0};  // no dead record: nothing to rewrite
   const std::string tmp = ctx_->dir + "/kv.dat.compact";
   const std::string new_id = new_kv_file_id();
   std::pair<std::vector<int64_t>, int64_t> written;

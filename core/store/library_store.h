@@ -170,10 +170,11 @@ struct SearchHit {
 };
 
 struct StoreOptions {
-  // Candidate sets up to this many entries are searched exactly; above it, hnswlib. 50k x 384-d
-  // is ~2.5 ms of dot products with AVX2 (bench/store_bench.cpp).
+  // Candidate sets up to this many entries are searched exactly; above it, hnswlib. Exact search
+  // of 50k x 384-d entries measured 7.8 ms (10k: 0.75 ms) on the shared 2-core dev VM under load
+  // (bench/results/store_bench.json); 50k entries of E = 128 are 6.4M tokens of memory.
   int64_t exact_search_max = 50000;
-  int32_t ann_ef_search = 256;  // hnswlib ef for store searches (see memory_bank.h for recall)
+  int32_t ann_ef_search = 512;  // hnswlib ef (recall@10 0.99 on random 384-d data; memory_bank.h)
   // false: the hnsw file is not written on close (tests of the rebuild path set it per call).
   bool save_index_on_close = true;
 };
@@ -288,9 +289,14 @@ class LibraryStore {
   // Checks every entry's K/V record (range and crc32); marks the docs of bad ones for rebuild.
   Result<StoreOpenReport> verify_kv();
   // Rewrites kv.dat without dead records (temp file + fsync + rename + one transaction that
-  // moves every offset and the committed mark). Returns bytes reclaimed. Blocks readers of K/V
-  // for the rename only.
+  // moves every offset and the committed mark). Returns bytes reclaimed; 0, without rewriting,
+  // when there is no dead record. Blocks readers of K/V only across the commit and the rename.
   Result<int64_t> compact();
+  // Loads the profile's embeddings and, above exact_search_max entries, loads or builds its hnsw
+  // graph and saves it: the work the first search_vectors() would do. Building a graph costs
+  // seconds per 10k entries, so the ingestion worker calls this after a large ingest rather
+  // than let the first question pay for it.
+  Status prepare_search(int64_t profile_id);
   // Writes the hnsw file of every profile whose index changed since it was loaded or saved.
   Status save_indexes();
   int64_t kv_file_bytes() const;  // kv.dat's committed length

@@ -37,10 +37,20 @@ struct IndexDelta {
   std::vector<int64_t> removes;  // entry ids (any profile)
 };
 
+// The flock'ed library.lock (one process per library). Declared first in StoreContext, so it is
+// released last, after the connections and the kv.dat mapping are closed.
+struct LibraryLock {
+  int fd = -1;
+  LibraryLock() = default;
+  ~LibraryLock();
+  LibraryLock(const LibraryLock&) = delete;
+  LibraryLock& operator=(const LibraryLock&) = delete;
+};
+
 struct StoreContext {
+  LibraryLock lock;
   std::string dir;
   StoreOptions options;
-  int lock_fd = -1;  // flock'ed library.lock: one process per library
 
   std::mutex writer_mutex;
   SqliteDb writer;
@@ -58,7 +68,6 @@ struct StoreContext {
   StoreOpenReport report;
 
   StoreContext() = default;
-  ~StoreContext();
   StoreContext(const StoreContext&) = delete;
   StoreContext& operator=(const StoreContext&) = delete;
 

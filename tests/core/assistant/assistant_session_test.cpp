@@ -175,3 +175,132 @@ TEST(AssistantRealModel, LibrarySessionsPersistenceAndPortableSessions) {
 
 }  // namespace
 }  // namespace memlong
+
+namespace memlong {
+namespace {
+
+TEST(AssistantRealModel, AskCitesItsSourcesStreamsAndSavesTheTurn) {
+  ASSERT_TRUE(fs::exists(default_model_path())) << "run scripts/setup";
+  Tmp tmp;
+  const std::string source =
+      "# Lighthouse\n\nThe keeper of the northern lighthouse is named Alaric Venn.\n\n## "
+      "Harbour\n\n"
+      "The harbour master keeps the silver key in the blue cabinet by the door.\n";
+  const fs::path notes = tmp.path / "docs" / "notes.md";
+  std::ofstream(notes) << source;
+  const fs::path filler = tmp.path / "docs" / "emma.txt";
+  std::ofstream(filler) << book("emma.txt", 80000, 1500);
+  auto a = open_at(tmp.path / "lib");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->ingest({notes, filler}, {}).is_ok());
+
+  AskOptions o;
+  o.mode = AnswerMode::kText;
+  o.top_k = 3;
+  o.max_tokens = 24;
+  std::string streamed;
+  auto ans =
+      a->ask("Where does the harbour master keep the silver key?", o, [&](std::string_view p) {
+        streamed += p;
+        return true;
+      });
+  ASSERT_TRUE(ans.is_ok()) << ans.status().to_string();
+  EXPECT_EQ(streamed, ans->text);
+  EXPECT_NE(ans->text.find("blue cabinet"), std::string::npos) << ans->text;
+  ASSERT_FALSE(ans->citations.empty());
+  // Provenance: the top source is the planted passage, quoted from the source text itself.
+  const Citation& top = ans->citations[0];
+  EXPECT_EQ(top.passage.doc_title, "Lighthouse");
+  EXPECT_EQ(top.passage.section_title, "Harbour");
+  EXPECT_NE(source.find(top.passage.text), std::string::npos) << top.passage.text;
+  EXPECT_NE(top.passage.text.find(top.quote), std::string::npos) << top.quote;
+  for (const Citation& c : ans->citations) {
+    auto text = a->document_text(c.passage.doc_id);
+    ASSERT_TRUE(text.is_ok());
+    bool found = false;
+    for (const DocumentText::Chunk& ch : text->chunks) {
+      if (ch.entry_id != c.passage.entry_id) continue;
+      const std::string& sec = text->sections[static_cast<size_t>(ch.section_ordinal)].text;
+      EXPECT_EQ(sec.substr(static_cast<size_t>(ch.char_begin),
+                           static_cast<size_t>(ch.char_end - ch.char_begin)),
+                c.passage.text);
+      found = true;
+    }
+    EXPECT_TRUE(found) << "citation " << c.passage.entry_id << " is a chunk of its document";
+  }
+
+  // Memory mode: attention masses over the cited passages sum to 1.
+  o.mode = AnswerMode::kMemory;
+  auto mem = a->ask("Who is the keeper of the northern lighthouse?", o, {});
+  ASSERT_TRUE(mem.is_ok()) << mem.status().to_string();
+  ASSERT_FALSE(mem->citations.empty());
+  double mass = 0.0;
+  for (const Citation& c : mem->citations) mass += c.attention_mass;
+  EXPECT_NEAR(mass, 1.0, 1e-3);
+
+  // Cancelled before it starts: a partial (empty) answer, flagged.
+  CancelSource cancel;
+  cancel.cancel();
+  auto stopped = a->ask("And the harbour?", o, {}, cancel.token());
+  ASSERT_TRUE(stopped.is_ok());
+  EXPECT_TRUE(stopped->cancelled);
+
+  // The turns are in the session's conversation, with their citations.
+  auto conv = a->conversation();
+  ASSERT_TRUE(conv.is_ok());
+  ASSERT_GE(conv->size(), 4u);
+  EXPECT_EQ((*conv)[0].role, "user");
+  EXPECT_EQ((*conv)[1].role, "assistant");
+  EXPECT_EQ((*conv)[1].text, ans->text);
+  ASSERT_EQ((*conv)[1].citations.size(), ans->citations.size());
+  EXPECT_EQ((*conv)[1].citations[0].passage.entry_id, top.passage.entry_id);
+  EXPECT_EQ((*conv)[1].citations[0].quote, top.quote);
+
+  // The memory map shows the hits of the cited entries.
+  auto map = a->memory_map(top.passage.doc_id);
+  ASSERT_TRUE(map.is_ok());
+  uint32_t hits = 0;
+  for (const MemoryMapEntry& e : *map) {
+    EXPECT_TRUE(e.in_memory);
+    if (e.entry_id == top.passage.entry_id) hits = e.hits;
+  }
+  EXPECT_GE(hits, 1u);
+}
+
+TEST(AssistantRealModel, SummarizeGoesChapterByChapterAndSavesTheSummary) {
+  ASSERT_TRUE(fs::exists(default_model_path())) << "run scripts/setup";
+  Tmp tmp;
+  const fs::path story = tmp.path / "docs" / "story.md";
+  std::ofstream(story) << "# The Mill\n\nTom works at the old mill by the river. Every morning he "
+                          "opens the sluice and the wheel begins to turn.\n\n# The Flood\n\nOne "
+                          "spring the river rose over its banks. Tom closed the sluice and saved "
+                          "the mill from the flood.\n";
+  auto a = open_at(tmp.path / "lib");
+  ASSERT_TRUE(a);
+  auto r = a->ingest({story}, {});
+  ASSERT_TRUE(r.is_ok());
+  const int64_t doc = r->files[0].doc_id;
+  std::vector<SummaryProgress> seen;
+  auto s = a->summarize(doc, 0, -1, [&](const SummaryProgress& p) { seen.push_back(p); });
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  ASSERT_EQ(s->chapters.size(), 2u);
+  EXPECT_EQ(s->chapters[0].title, "The Mill");
+  EXPECT_EQ(s->chapters[1].title, "The Flood");
+  for (const ChapterSummary& c : s->chapters) EXPECT_FALSE(c.text.empty());
+  EXPECT_FALSE(s->book_summary.empty());
+  ASSERT_FALSE(seen.empty());
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_GE(seen[i].chapter_index, seen[i - 1].chapter_index) << "chapters in order";
+  }
+  EXPECT_EQ(seen.back().chapter_index, 2) << "the book summary comes last";
+  const std::string md = summary_to_markdown(*s);
+  EXPECT_LT(md.find("## The Mill"), md.find("## The Flood"));
+  auto conv = a->conversation();
+  ASSERT_TRUE(conv.is_ok());
+  ASSERT_EQ(conv->size(), 2u);
+  EXPECT_EQ(conv->back().text, md);
+  EXPECT_EQ(a->summarize(doc, 5, 7, {}).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace memlong

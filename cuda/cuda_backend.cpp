@@ -1,0 +1,357 @@
+// CUDA backend: op dispatch, memory and weight upload. Legend as in backend.h: n = rows (tokens),
+// k = n_in, H / Hkv = heads, dh = head dim.
+#include "cuda/cuda_backend.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/common/half.h"
+#include "core/model/model_file.h"
+#include "cuda/cuda_check.h"
+#include "cuda/kernels/kernels.h"
+#include "cuda/launch_shape.h"
+
+namespace memlong {
+namespace {
+
+bool is_host_dequantizable(DType t) {
+  return t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K || t == DType::kBF16;
+}
+
+// Rows converted per host staging round in upload_weight (bounds the host scratch to a few MiB).
+constexpr int64_t kUploadRowsPerRound = 256;
+
+}  // namespace
+
+Result<std::unique_ptr<CudaBackend>> CudaBackend::create(int device_index,
+                                                         MemlongCudaHostFns host) {
+  int count = 0;
+  const cudaError_t ce = cudaGetDeviceCount(&count);
+  if (ce != cudaSuccess) {
+    (void)cudaGetLastError();
+    return unsupported(std::string("no CUDA device: cudaGetDeviceCount returned ") +
+                       cudaGetErrorName(ce) + " (" + cudaGetErrorString(ce) + ")");
+  }
+  if (count == 0) return unsupported("no CUDA device: cudaGetDeviceCount found 0 devices");
+  if (device_index < 0 || device_index >= count) {
+    return invalid_argument("CUDA device " + std::to_string(device_index) + " does not exist (" +
+                            std::to_string(count) + " present)");
+  }
+  if (host.dequantize_row == nullptr) return invalid_argument("host dequantize_row missing");
+  cudaDeviceProp prop{};
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaGetDeviceProperties(&prop, device_index));
+  if (prop.major < 8) {
+    return unsupported(std::string("CUDA device ") + std::to_string(device_index) + " (" +
+                       prop.name + ") has compute capability " + std::to_string(prop.major) + "." +
+                       std::to_string(prop.minor) + "; this build needs 8.0 or newer");
+  }
+  auto b = std::unique_ptr<CudaBackend>(new CudaBackend());
+  b->device_ = device_index;
+  b->host_ = host;
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaSetDevice(device_index));
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithFlags(&b->stream_, cudaStreamNonBlocking));
+  MEMLONG_ASSIGN_OR_RETURN(b->gemm_, CublasGemm::create(b->stream_));
+  b->allocator_ = std::make_shared<DeviceAllocator>(device_index);
+  int runtime = 0, driver = 0;
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaRuntimeGetVersion(&runtime));
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaDriverGetVersion(&driver));
+  b->name_ = "cuda:" + std::to_string(device_index) + " (" + prop.name + ")";
+  char text[1024];
+  std::snprintf(text, sizeof(text),
+                "%s, compute %d.%d, %d SMs, %.1f GiB, runtime %d.%d, driver %d.%d, cuBLAS %d",
+                prop.name, prop.major, prop.minor, prop.multiProcessorCount,
+                static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0),
+                runtime / 1000, (runtime % 1000) / 10, driver / 1000, (driver % 1000) / 10,
+                b->gemm_->version());
+  b->props_text_ = text;
+  return b;
+}
+
+CudaBackend::~CudaBackend() {
+  if (stream_ == nullptr) return;
+  (void)cudaSetDevice(device_);
+  (void)cudaStreamSynchronize(stream_);  // teardown: nothing to report to
+  x_f16_ = DeviceBuffer();
+  w_f16_ = DeviceBuffer();
+  gemm_.reset();
+  (void)cudaStreamDestroy(stream_);
+}
+
+std::string CudaBackend::description() const {
+  return props_text_ + "; " + std::to_string(allocator_->bytes_in_use() >> 20) + " MiB in use, " +
+         std::to_string(allocator_->bytes_cached() >> 20) + " MiB cached";
+}
+
+bool CudaBackend::record(const Status& s) {
+  if (!s.is_ok() && error_.is_ok()) error_ = s.with_context(name_);
+  return error_.is_ok();
+}
+
+bool CudaBackend::bind_device() {
+  if (!healthy()) return false;
+  if (device_ == 0) return true;  // the runtime's default device on every thread
+  return record(cuda_check::from_cuda(cudaSetDevice(device_), "cudaSetDevice"));
+}
+
+Result<DeviceBuffer> CudaBackend::alloc(size_t size_bytes) {
+  if (!healthy()) return error_;
+  if (!bind_device()) return error_;
+  size_t capacity = 0;
+  MEMLONG_ASSIGN_OR_RETURN(void* p, allocator_->allocate(size_bytes, &capacity));
+  std::shared_ptr<DeviceAllocator> a = allocator_;
+  DeviceBuffer buf(p, size_bytes, [a, capacity](void* q) { a->release(q, capacity); });
+  // Zeroed like the CPU backend's buffers (a fresh KV cache holds no garbage).
+  MEMLONG_RETURN_IF_ERROR(
+      cuda_check::from_cuda(cudaMemsetAsync(p, 0, capacity, stream_), "cudaMemsetAsync"));
+  return buf;
+}
+
+void CudaBackend::copy_to_device(void* dst, const void* host_src, size_t n_bytes) {
+  if (n_bytes == 0 || !bind_device()) return;
+  record(upload_bytes(dst, host_src, n_bytes));
+}
+
+Status CudaBackend::upload_bytes(void* dst, const void* src, size_t n_bytes) {
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(dst, src, n_bytes, cudaMemcpyHostToDevice, stream_));
+  // Pageable source: wait until it is consumed, so the caller may reuse it at once.
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_));
+  return Status::ok();
+}
+
+Status CudaBackend::copy_to_host(void* host_dst, const void* src, size_t n_bytes) {
+  if (!bind_device()) return error_;
+  if (n_bytes > 0) {
+    record(cuda_check::from_cuda(
+        cudaMemcpyAsync(host_dst, src, n_bytes, cudaMemcpyDeviceToHost, stream_),
+        "cudaMemcpyAsync(device to host)"));
+  }
+  return synchronize();
+}
+
+void CudaBackend::copy(void* dst, const void* src, size_t n_bytes) {
+  if (n_bytes == 0 || !bind_device()) return;
+  record(
+      cuda_check::from_cuda(cudaMemcpyAsync(dst, src, n_bytes, cudaMemcpyDeviceToDevice, stream_),
+                            "cudaMemcpyAsync(device to device)"));
+}
+
+Status CudaBackend::synchronize() {
+  if (healthy() && bind_device()) {
+    record(cuda_check::from_cuda(cudaStreamSynchronize(stream_), "executing queued kernels"));
+  }
+  return error_;
+}
+
+Status CudaBackend::ensure_scratch(DeviceBuffer* buf, size_t n_bytes) {
+  if (buf->size_bytes() >= n_bytes) return Status::ok();
+  MEMLONG_ASSIGN_OR_RETURN(*buf, alloc(n_bytes));
+  return Status::ok();
+}
+
+Result<WeightHandle> CudaBackend::upload_weight(const TensorView& t) {
+  if (!healthy()) return error_;
+  if (t.n_dims > 2) {
+    return unsupported("tensor '" + t.name + "' has " + std::to_string(t.n_dims) +
+                       " dimensions; weights are 1-D or 2-D");
+  }
+  const bool is_1d = t.n_dims <= 1;
+  const auto type_id = static_cast<uint32_t>(t.dtype);
+  if (is_1d && t.dtype != DType::kF32 && t.dtype != DType::kF16 && t.dtype != DType::kBF16) {
+    return unsupported("1-D tensor '" + t.name + "' has type " + std::string(dtype_name(t.dtype)));
+  }
+  if (!is_1d && !cuda_blocks::is_kept_type(type_id) && !is_host_dequantizable(t.dtype)) {
+    return unsupported("tensor '" + t.name + "' has type " + std::string(dtype_name(t.dtype)) +
+                       ", which the CUDA backend cannot compute with");
+  }
+  WeightHandle w;
+  w.n_in = t.ne[0];
+  w.n_out = is_1d ? 1 : t.ne[1];
+  const auto src_rb = dtype_row_bytes(t.dtype, static_cast<uint64_t>(w.n_in));
+  if (!src_rb) return corrupt("tensor '" + t.name + "' row is not a whole number of blocks");
+  if (t.n_bytes < *src_rb * static_cast<uint64_t>(w.n_out)) {
+    return corrupt("tensor '" + t.name + "' holds " + std::to_string(t.n_bytes) +
+                   " bytes, fewer than its shape needs");
+  }
+  const cuda_shape::WeightPlan plan = cuda_shape::plan_weight(type_id, w.n_in, is_1d);
+  w.dtype = static_cast<DType>(plan.dtype);
+  w.row_bytes = plan.row_bytes;
+  MEMLONG_ASSIGN_OR_RETURN(w.storage, alloc(plan.row_bytes * static_cast<size_t>(w.n_out)));
+  w.data = w.storage.data();
+  auto* dst = static_cast<uint8_t*>(w.storage.data());
+  const auto* src = static_cast<const uint8_t*>(t.data);
+  if (!plan.is_converted) {
+    MEMLONG_RETURN_IF_ERROR(upload_bytes(dst, src, plan.row_bytes * static_cast<size_t>(w.n_out))
+                                .with_context("uploading '" + t.name + "'"));
+    return w;
+  }
+  // Converted on the host in rounds of rows: dequantize to f32 (core's reference code), then to
+  // the stored type (F32 for 1-D, F16 for matrices).
+  const int64_t k = w.n_in;
+  std::vector<float> f32(static_cast<size_t>(k * std::min<int64_t>(w.n_out, kUploadRowsPerRound)));
+  std::vector<uint8_t> staged(f32.size() * (is_1d ? 4 : 2));
+  for (int64_t r0 = 0; r0 < w.n_out; r0 += kUploadRowsPerRound) {
+    const int64_t rows = std::min<int64_t>(kUploadRowsPerRound, w.n_out - r0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* row = src + static_cast<size_t>(r0 + r) * *src_rb;
+      float* out = f32.data() + r * k;
+      if (t.dtype == DType::kF32) {
+        std::memcpy(out, row, static_cast<size_t>(k) * 4);
+      } else if (t.dtype == DType::kF16) {
+        for (int64_t c = 0; c < k; ++c)
+          out[c] = f16_to_f32(reinterpret_cast<const uint16_t*>(row)[c]);
+      } else {
+        host_.dequantize_row(type_id, row, out, k);
+      }
+    }
+    const size_t n_vals = static_cast<size_t>(rows * k);
+    if (is_1d) {
+      std::memcpy(staged.data(), f32.data(), n_vals * 4);
+    } else {
+      auto* h = reinterpret_cast<uint16_t*>(staged.data());
+      for (size_t i = 0; i < n_vals; ++i) {
+        if (!(std::fabs(f32[i]) <= 65504.0f)) {  // also catches NaN
+          return unsupported("tensor '" + t.name + "' has a value (" + std::to_string(f32[i]) +
+                             ") outside the f16 range its CUDA copy uses");
+        }
+        h[i] = f32_to_f16(f32[i]);
+      }
+    }
+    MEMLONG_RETURN_IF_ERROR(upload_bytes(dst + static_cast<size_t>(r0) * plan.row_bytes,
+                                         staged.data(), n_vals * (is_1d ? 4 : 2))
+                                .with_context("uploading '" + t.name + "'"));
+  }
+  return w;
+}
+
+void CudaBackend::get_rows(const WeightHandle& table, const int32_t* ids, int32_t n, float* out) {
+  if (!bind_device()) return;
+  record(cuda_ops::get_rows(static_cast<uint32_t>(table.dtype), table.data, table.row_bytes,
+                            table.n_in, ids, n, out, stream_));
+}
+
+void CudaBackend::rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n, int32_t dim,
+                           float* out) {
+  if (!bind_device()) return;
+  if (w.dtype != DType::kF32 || w.n_in != dim) {
+    record(invalid_argument("rms_norm: weight must be F32 of length " + std::to_string(dim)));
+    return;
+  }
+  record(cuda_ops::rms_norm(x, static_cast<const float*>(w.data), eps, n, dim, out, stream_));
+}
+
+void CudaBackend::matmul(const WeightHandle& w, const float* x, int32_t n, float* y,
+                         const WeightHandle* bias) {
+  if (!bind_device()) return;
+  record(matmul_impl(w, x, n, y, bias));
+}
+
+Result<const float*> CudaBackend::bias_data(const WeightHandle& w, const WeightHandle* bias) {
+  if (bias == nullptr || !bias->is_valid()) return static_cast<const float*>(nullptr);
+  if (bias->dtype != DType::kF32 || bias->n_in != w.n_out) {
+    return invalid_argument("matmul: bias must be F32 of length " + std::to_string(w.n_out));
+  }
+  return static_cast<const float*>(bias->data);
+}
+
+Status CudaBackend::matmul_impl(const WeightHandle& w, const float* x, int32_t n, float* y,
+                                const WeightHandle* bias) {
+  const auto type_id = static_cast<uint32_t>(w.dtype);
+  MEMLONG_ASSIGN_OR_RETURN(const float* bias_ptr, bias_data(w, bias));
+  if (n <= 0) return Status::ok();
+  const int64_t k = w.n_in;
+  if (cuda_shape::use_matvec(type_id, n, k, reinterpret_cast<uintptr_t>(x))) {
+    const cuda_ops::MatvecTarget t{w.data, w.row_bytes, w.n_out, y, bias_ptr};
+    return cuda_ops::matvec(type_id, &t, 1, k, x, n, stream_);
+  }
+  if (w.dtype == DType::kF32) {
+    MEMLONG_RETURN_IF_ERROR(
+        gemm_->gemm_f32(static_cast<const float*>(w.data), w.n_out, k, x, n, y, w.n_out));
+  } else {
+    if (!cuda_blocks::is_kept_type(type_id)) {
+      return unsupported("matmul: weight type " + std::string(dtype_name(w.dtype)));
+    }
+    MEMLONG_RETURN_IF_ERROR(ensure_scratch(&x_f16_, static_cast<size_t>(n) * k * 2));
+    MEMLONG_RETURN_IF_ERROR(
+        cuda_ops::f32_to_f16(x, static_cast<int64_t>(n) * k, x_f16_.data(), stream_));
+    if (w.dtype == DType::kF16) {
+      MEMLONG_RETURN_IF_ERROR(gemm_->gemm_f16(w.data, w.n_out, k, x_f16_.data(), n, y, w.n_out));
+    } else {
+      const int64_t chunk = cuda_shape::gemm_chunk_rows(w.n_out, k, kGemmScratchBytes);
+      MEMLONG_RETURN_IF_ERROR(ensure_scratch(&w_f16_, static_cast<size_t>(chunk) * k * 2));
+      for (int64_t r0 = 0; r0 < w.n_out; r0 += chunk) {
+        const int64_t r1 = std::min(w.n_out, r0 + chunk);
+        MEMLONG_RETURN_IF_ERROR(cuda_ops::dequantize_rows_f16(type_id, w.data, w.row_bytes, k, r0,
+                                                              r1, w_f16_.data(), stream_));
+        MEMLONG_RETURN_IF_ERROR(
+            gemm_->gemm_f16(w_f16_.data(), r1 - r0, k, x_f16_.data(), n, y + r0, w.n_out));
+      }
+    }
+  }
+  if (bias_ptr != nullptr) return cuda_ops::add_bias(y, bias_ptr, n, w.n_out, stream_);
+  return Status::ok();
+}
+
+void CudaBackend::matmul_multi(std::span<const MatmulTarget> targets, const float* x, int32_t n) {
+  if (!bind_device() || targets.empty()) return;
+  const WeightHandle& w0 = *targets[0].w;
+  const auto type_id = static_cast<uint32_t>(w0.dtype);
+  bool fused = targets.size() <= static_cast<size_t>(cuda_ops::kMatvecMaxTargets) &&
+               cuda_shape::use_matvec(type_id, n, w0.n_in, reinterpret_cast<uintptr_t>(x));
+  cuda_ops::MatvecTarget mt[cuda_ops::kMatvecMaxTargets];
+  for (size_t i = 0; fused && i < targets.size(); ++i) {
+    const WeightHandle& w = *targets[i].w;
+    auto bias = bias_data(w, targets[i].bias);
+    if (!record(bias.status())) return;
+    fused = w.dtype == w0.dtype && w.n_in == w0.n_in;
+    mt[i] = {w.data, w.row_bytes, w.n_out, targets[i].y, *bias};
+  }
+  if (fused) {
+    record(cuda_ops::matvec(type_id, mt, static_cast<int>(targets.size()), w0.n_in, x, n, stream_));
+    return;
+  }
+  for (const MatmulTarget& t : targets) {
+    if (!record(matmul_impl(*t.w, x, n, t.y, t.bias))) return;
+  }
+}
+
+void CudaBackend::rope(float* x, int32_t n, int32_t n_heads, const int32_t* positions,
+                       const RopeParams& p) {
+  if (!bind_device()) return;
+  record(cuda_ops::rope(x, n, n_heads, p.head_dim, p.n_rot, p.theta, p.interleaved, p.inv_freq,
+                        positions, stream_));
+}
+
+void CudaBackend::attention(const float* q, const float* k_cache, const float* v_cache,
+                            const AttentionParams& p, float* out) {
+  if (!bind_device()) return;
+  cuda_ops::AttentionArgs a{};
+  a.q = q;
+  a.k_cache = k_cache;
+  a.v_cache = v_cache;
+  a.mem_k = p.n_mem > 0 ? p.mem_k : nullptr;
+  a.mem_v = p.n_mem > 0 ? p.mem_v : nullptr;
+  a.out = out;
+  a.mem_mass = p.mem_mass;
+  a.n_head = p.n_head;
+  a.n_head_kv = p.n_head_kv;
+  a.head_dim = p.head_dim;
+  a.n_query = p.n_query;
+  a.q_pos0 = p.q_pos0;
+  a.n_kv = p.n_kv;
+  a.n_mem = p.n_mem;
+  a.scale = p.scale;
+  record(cuda_ops::attention(a, stream_));
+}
+
+void CudaBackend::swiglu(const float* gate, const float* up, int64_t n, float* out) {
+  if (!bind_device()) return;
+  record(cuda_ops::swiglu(gate, up, n, out, stream_));
+}
+
+void CudaBackend::add(float* y, const float* x, int64_t n) {
+  if (!bind_device()) return;
+  record(cuda_ops::add(y, x, n, stream_));
+}
+
+}  // namespace memlong

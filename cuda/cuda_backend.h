@@ -1,0 +1,91 @@
+// CudaBackend: the Backend on one NVIDIA GPU (sm_80+): own kernels (cuda/kernels/) for the
+// element-wise ops, attention and the decode mat-vec, cuBLAS for the prefill GEMMs.
+//
+// Weights: F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 are uploaded as they are in the file; Q4_K,
+// Q5_K, Q6_K and BF16 are dequantized to F16 at upload (cuda/launch_shape.h plan_weight).
+// matmul with n <= 8 rows runs the mat-vec kernel on the stored blocks; larger n converts x to
+// f16 and runs cuBLAS (F16 weights directly; quantized ones dequantized to an f16 scratch in
+// chunks of rows of at most kGemmScratchBytes: no second, f16 copy of the model is kept, at the
+// price of one dequantization pass per prefill matmul).
+//
+// Execution: every op is enqueued on one non-blocking stream. Errors are sticky: the first
+// failure (a shape check, a launch, a cuBLAS call, an execution error found at a sync) is kept,
+// later ops are skipped, and synchronize() / copy_to_host() return it. copy_to_device() returns
+// once the host bytes are consumed (it synchronises the stream), so callers may reuse them.
+// Thread-safety: as Backend (one driving thread at a time); buffers may be freed from any thread.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <memory>
+#include <string>
+
+#include "core/backend/backend.h"
+#include "core/backend/backend_loader.h"
+#include "cuda/cublas_gemm.h"
+#include "cuda/device_allocator.h"
+
+namespace memlong {
+
+class CudaBackend final : public Backend {
+ public:
+  // Errors: Unsupported "no CUDA device: cudaGetDeviceCount returned ..." (no driver or GPU),
+  // InvalidArgument (index out of range), Unsupported (compute capability below 8.0), the
+  // runtime's errors creating the stream and the cuBLAS handle.
+  static Result<std::unique_ptr<CudaBackend>> create(int device_index, MemlongCudaHostFns host);
+  ~CudaBackend() override;
+
+  std::string name() const override { return name_; }
+  std::string description() const override;
+
+  Result<DeviceBuffer> alloc(size_t size_bytes) override;
+  void copy_to_device(void* dst, const void* host_src, size_t n_bytes) override;
+  Status copy_to_host(void* host_dst, const void* src, size_t n_bytes) override;
+  void copy(void* dst, const void* src, size_t n_bytes) override;
+  Status synchronize() override;
+
+  Result<WeightHandle> upload_weight(const TensorView& tensor) override;
+
+  void get_rows(const WeightHandle& table, const int32_t* ids, int32_t n, float* out) override;
+  void rms_norm(const float* x, const WeightHandle& w, float eps, int32_t n, int32_t dim,
+                float* out) override;
+  void matmul(const WeightHandle& w, const float* x, int32_t n, float* y,
+              const WeightHandle* bias) override;
+  // Products with n <= 8 of one weight type run as one mat-vec launch; others one at a time.
+  void matmul_multi(std::span<const MatmulTarget> targets, const float* x, int32_t n) override;
+  void rope(float* x, int32_t n, int32_t n_heads, const int32_t* positions,
+            const RopeParams& p) override;
+  void attention(const float* q, const float* k_cache, const float* v_cache,
+                 const AttentionParams& p, float* out) override;
+  void swiglu(const float* gate, const float* up, int64_t n, float* out) override;
+  void add(float* y, const float* x, int64_t n) override;
+
+  // Scratch budget of the prefill GEMM's dequantized weight chunk (64 MiB: 16k rows of 2048).
+  static constexpr size_t kGemmScratchBytes = size_t{64} << 20;
+
+ private:
+  CudaBackend() = default;
+  // Keeps the first error; returns true when the backend is still healthy.
+  bool record(const Status& s);
+  bool healthy() const { return error_.is_ok(); }
+  bool bind_device();  // makes device_ current on the calling thread (records failures)
+  // Grows a scratch buffer to n_bytes (contents not kept).
+  Status ensure_scratch(DeviceBuffer* buf, size_t n_bytes);
+  Status upload_bytes(void* dst, const void* src, size_t n_bytes);
+  Status matmul_impl(const WeightHandle& w, const float* x, int32_t n, float* y,
+                     const WeightHandle* bias);
+  // The bias's data when valid (null when absent); InvalidArgument unless F32 of w.n_out values.
+  static Result<const float*> bias_data(const WeightHandle& w, const WeightHandle* bias);
+
+  int device_ = 0;
+  std::string name_;
+  std::string props_text_;
+  MemlongCudaHostFns host_{};
+  cudaStream_t stream_ = nullptr;
+  std::shared_ptr<DeviceAllocator> allocator_;
+  std::unique_ptr<CublasGemm> gemm_;
+  DeviceBuffer x_f16_, w_f16_;  // GEMM scratch: activations, dequantized weight chunk
+  Status error_;
+};
+
+}  // namespace memlong

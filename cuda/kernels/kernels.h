@@ -1,0 +1,79 @@
+// Entry points of the CUDA kernels, one op family per .cu file in this folder. Each entry point
+// checks its shapes, launches on `stream` and returns the launch status (execution errors surface
+// at the next synchronisation, see CudaBackend). Pointers are device memory unless stated.
+// Legend: n = rows (tokens), d / k = row length, n_out = weight rows, H / Hkv = query / KV heads,
+// dh = head dim. Activations are f32 row-major. Weight rows use the formats of block_dequant.h.
+// Thread-safety: stateless; a stream is used by one thread at a time.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/common/status.h"
+
+namespace memlong::cuda_ops {
+
+// Converts a CUDA error into a Status naming `what` (Internal for launch/config errors,
+// OutOfMemory for cudaErrorMemoryAllocation). cudaSuccess gives OK.
+Status cuda_status(cudaError_t e, const char* what);
+
+// get_rows.cu: out[i, :] = dequantized row ids[i] of `table` ([n_rows, d], format dtype).
+Status get_rows(uint32_t dtype, const void* table, size_t row_bytes, int64_t d, const int32_t* ids,
+                int32_t n, float* out, cudaStream_t stream);
+
+// dequantize.cu: rows [r0, r1) of a weight to f16, [r1 - r0, k] contiguous.
+Status dequantize_rows_f16(uint32_t dtype, const void* w, size_t row_bytes, int64_t k, int64_t r0,
+                           int64_t r1, void* out_f16, cudaStream_t stream);
+// dequantize.cu: f32 -> f16 for n values (GEMM inputs).
+Status f32_to_f16(const float* x, int64_t n, void* out_f16, cudaStream_t stream);
+
+// matvec.cu: for each target t, y_t[c, r] = dot(W_t row r, x row c) (+ bias_t[r]) for n <= 8
+// rows of x [n, k] and y_t [n, n_out_t] (overwritten). All targets share x and the weight type
+// (kept types; k % 32 == 0; x 16-byte aligned); one launch serves up to kMatvecMaxTargets of them
+// (q/k/v, gate/up).
+struct MatvecTarget {
+  const void* w;
+  size_t row_bytes;
+  int64_t n_out;
+  float* y;
+  const float* bias;  // [n_out] or null
+};
+inline constexpr int kMatvecMaxTargets = 3;
+Status matvec(uint32_t dtype, const MatvecTarget* targets, int n_targets, int64_t k, const float* x,
+              int32_t n, cudaStream_t stream);
+
+// rmsnorm.cu: out[i, :] = x[i, :] / sqrt(mean(x[i, :]^2) + eps) * w; x and out may alias.
+Status rms_norm(const float* x, const float* w, float eps, int32_t n, int32_t dim, float* out,
+                cudaStream_t stream);
+
+// rope.cu: x [n, n_heads, dh] rotated in place at positions[n]; pairs (2j, 2j+1) when
+// interleaved, else (j, j + n_rot/2); frequency inv_freq[j] when given, else theta^(-2j/n_rot).
+Status rope(float* x, int32_t n, int32_t n_heads, int32_t head_dim, int32_t n_rot, float theta,
+            bool interleaved, const float* inv_freq, const int32_t* positions, cudaStream_t stream);
+
+// attention.cu: causal GQA attention joint with n_mem memory keys (one softmax), see
+// Backend::attention. q [n_query, H, dh]; caches [>= n_kv, Hkv, dh]; mem_k/mem_v [n_mem, Hkv, dh]
+// or null; mem_mass [n_query, H] or null.
+struct AttentionArgs {
+  const float* q;
+  const float* k_cache;
+  const float* v_cache;
+  const float* mem_k;
+  const float* mem_v;
+  float* out;
+  float* mem_mass;
+  int32_t n_head, n_head_kv, head_dim;
+  int32_t n_query, q_pos0, n_kv, n_mem;
+  float scale;
+};
+Status attention(const AttentionArgs& a, cudaStream_t stream);
+
+// elementwise.cu
+Status swiglu(const float* gate, const float* up, int64_t n, float* out, cudaStream_t stream);
+Status add(float* y, const float* x, int64_t n, cudaStream_t stream);
+// y[i, j] += bias[j] for y [n, n_out].
+Status add_bias(float* y, const float* bias, int32_t n, int64_t n_out, cudaStream_t stream);
+
+}  // namespace memlong::cuda_ops
