@@ -10,6 +10,7 @@
 #include "ui/library_model.h"
 #include "ui/library_view.h"
 #include "ui/main_window.h"
+#include "ui/summarize_view.h"
 
 namespace memlong::ui {
 
@@ -85,6 +86,17 @@ void ScreenshotTour::poll() {
       advance(Stage::kReader);
       break;
     case Stage::kReader:
+      if (!idle()) break;
+      // Summarize the first chapter of the first book (section 1: section 0 is the title page).
+      if (const memlong::DocumentInfo* d = m_window->libraryModel()->document(0);
+          d != nullptr && d->id != 0) {
+        m_window->showTab(MainWindow::kSummarizeTab);
+        m_window->summarizeView()->selectDocument(d->id);
+        emit m_window->summarizeView()->summarizeRequested(d->id, 1, 1);
+      }
+      advance(Stage::kSummary);
+      break;
+    case Stage::kSummary:
       if (!idle()) break;
       m_window->showTab(MainWindow::kMemoryTab);
       advance(Stage::kMemory);

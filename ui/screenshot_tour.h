@@ -1,7 +1,8 @@
 // ScreenshotTour: drives a MainWindow through its main views and saves a PNG of each
 // (`memlong-desktop --screenshots DIR`, used by scripts/screenshots for docs/screenshots/). With
 // the model present it adds the sample book when the library is empty, asks one question, opens
-// the first citation in the Reader, fills the Memory view, then grabs every tab; when the model
+// the first citation in the Reader, summarizes the first chapter, fills the Memory view, then
+// grabs every tab; when the model
 // cannot be loaded it grabs the setup screen. Each step waits until the engine is idle.
 // Thread-safety: GUI thread only.
 #pragma once
@@ -28,7 +29,7 @@ class ScreenshotTour : public QObject {
   void finished(int exitCode);
 
  private:
-  enum class Stage { kWaitOpen, kAddSample, kAsk, kReader, kMemory, kCapture, kDone };
+  enum class Stage { kWaitOpen, kAddSample, kAsk, kReader, kSummary, kMemory, kCapture, kDone };
   void poll();
   bool idle();
   bool save(const QString& name);
