@@ -77,7 +77,11 @@ ConversationView::ConversationView(ChatModel* model, QWidget* parent)
   m_renderTimer.setInterval(40);
   connect(&m_renderTimer, &QTimer::timeout, this, &ConversationView::render);
   connect(m_model, &QAbstractItemModel::dataChanged, this, [this] {
-    if (!m_renderTimer.isActive()) m_renderTimer.start();
+    if (!m_model->isStreaming()) {
+      render();  // the answer ended: show it and its citations at once
+    } else if (!m_renderTimer.isActive()) {
+      m_renderTimer.start();
+    }
   });
   setAnswering(false);
   render();
