@@ -550,6 +550,7 @@ void MainWindow::updateBusy(bool busy, const QString& what) {
 
 void MainWindow::addPaths(const QStringList& paths) {
   if (!m_ready || paths.isEmpty()) return;
+  if (m_errorText.isEmpty()) hideBanner();  // the first-run offer is answered by adding books
   m_ingestReqs.insert(m_engine->ingest(paths));
   m_libraryView->setIngesting(true);
   if (m_engine->isIngestPaused()) m_libraryView->setPaused(true);
@@ -592,6 +593,7 @@ void MainWindow::offerSampleIfFirstRun() {
 }
 
 void MainWindow::addSampleBook() {
+  hideBanner();  // the first-run offer, when the sample came from elsewhere (menu, tour)
   QFile sample(QString::fromLatin1(kSampleResource));
   if (!sample.open(QIODevice::ReadOnly)) {  // compiled-in resource: reading it is memory only
     showError(ErrorInfo{tr("Adding the sample book"), memlong::StatusCode::kInternal,

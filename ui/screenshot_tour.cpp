@@ -72,7 +72,6 @@ void ScreenshotTour::poll() {
       break;
     case Stage::kAsk:
       if (!idle()) break;
-      save(QStringLiteral("conversation-answer"));
       {
         const ChatModel::Message* m =
             m_window->chatModel()->message(m_window->chatModel()->lastAnswerRow());
