@@ -30,7 +30,7 @@ struct LibraryArgs {
   std::string model;
   std::string retriever;
   int threads = 0;
-  std::string device = "auto";
+  std::string device = "cpu";
   std::vector<std::string> memlong;  // key=value
   int64_t memory_tokens = 0;         // 0: the Assistant's default
 };

@@ -42,6 +42,7 @@ void on_sigint(int) {
 struct ModelArgs {
   std::string model;
   int threads = 0;
+  std::string device = "cpu";
 };
 
 void add_model_args(CLI::App* cmd, ModelArgs* a) {
@@ -49,6 +50,9 @@ void add_model_args(CLI::App* cmd, ModelArgs* a) {
       "-m,--model", a->model,
       "Model: a .gguf file or a Hugging Face folder (default: " + default_model_path() + ")");
   cmd->add_option("-t,--threads", a->threads, "CPU threads (default: all cores)");
+  cmd->add_option("--device", a->device,
+                  "Compute device: cpu, cuda, cuda:N, or auto (CUDA when usable, else CPU)")
+      ->capture_default_str();
 }
 
 struct SamplingArgs {
@@ -93,7 +97,12 @@ Result<std::unique_ptr<Engine>> load_engine(const ModelArgs& a) {
   EngineOptions eo;
   eo.model_path = a.model;
   eo.n_threads = a.threads;
-  return Engine::load(eo);
+  eo.device = a.device;
+  auto engine = Engine::load(eo);
+  if (engine.is_ok() && !(*engine)->backend_note().empty()) {
+    std::fprintf(stderr, "memlong: %s\n", (*engine)->backend_note().c_str());
+  }
+  return engine;
 }
 
 bool print_piece(std::string_view piece) {

@@ -251,6 +251,7 @@ Result<std::unique_ptr<Assistant>> Assistant::open(const AssistantOptions& optio
   EngineOptions eo;
   eo.model_path = options.model_path;
   eo.n_threads = options.n_threads;
+  eo.device = options.device;
   MEMLONG_ASSIGN_OR_RETURN(impl->engine, Engine::load(eo));
   std::string retriever =
       options.retriever_path.empty() ? default_retriever_path() : options.retriever_path;
@@ -301,6 +302,8 @@ AssistantStatus Assistant::status() const {
   s.model_path = impl_->engine->file().path;
   s.retriever_name = impl_->embedder->info().name;
   s.device = impl_->engine->backend().description();
+  if (!impl_->engine->backend_note().empty())
+    s.device += " (" + impl_->engine->backend_note() + ")";
   s.library_dir = impl_->options.library_dir.string();
   auto info = impl_->sessions().get_session(impl_->session_id);
   if (info.is_ok()) s.session_name = info->name;

@@ -31,7 +31,9 @@ struct AssistantOptions {
   std::string retriever_path;         // empty: the default retriever
   std::filesystem::path library_dir;  // empty: default_library_dir()
   int n_threads = 0;                  // <= 0: one per core
-  std::string device = "auto";        // "cpu", "cuda", "cuda:N", "auto"
+  // "cpu", "cuda", "cuda:N", "auto" (CUDA when usable, else the CPU with a note in status()).
+  // The default stays "cpu" until the CUDA backend has passed its parity checks on a GPU.
+  std::string device = "cpu";
   // MemLong overrides ("memlong.<key>" names without the prefix, as `--memlong key=value`).
   std::vector<std::pair<std::string, std::string>> memlong_overrides;
   // Capacity of a session's memory in tokens (the spec's C; a library assistant keeps whole books,

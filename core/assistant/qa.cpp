@@ -358,6 +358,8 @@ Result<QaResult> answer_question(const Engine& engine, const std::string& questi
     const double per_step_max = static_cast<double>(mc.n_head) *
                                 static_cast<double>(options.memlong.retrieval_layers.size());
     result.memory_attention_share = per_step_max > 0 ? static_cast<float>(all / per_step_max) : 0;
+    result.memory_token_mass = gen.token_mass;
+    result.passage_memory_begin = mem_begin;
     result.passage_attention_mass =
         passage_mass_shares(gen.token_mass, mem_begin, mem_len, options.mass_sink_tokens);
   }

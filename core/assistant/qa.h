@@ -71,6 +71,11 @@ struct QaResult {
   // attention on memory during generation (see answer_question); sums to 1 when any mass was
   // measured. Empty in text and none modes.
   std::vector<float> passage_attention_mass;
+  // Memory mode: the raw per-memory-token mass behind it ([M], chronological order, summed over
+  // retrieval layers and heads, averaged over decode steps), and where each passage (caller's
+  // order) starts in it. For diagnostics and memory views.
+  std::vector<float> memory_token_mass;
+  std::vector<int32_t> passage_memory_begin;
   // Memory mode: the share of the retrieval layers' attention that went to memory at all (all
   // memory tokens, sinks included), averaged over heads, layers and decode steps, in [0, 1].
   float memory_attention_share = 0.0f;
@@ -100,10 +105,15 @@ Result<QaResult> answer_question(const Engine& engine, const std::string& questi
 // [begin[p], begin[p] + length[p]). Its score is the MEAN mass per token over its tokens after
 // the first `sink_tokens` (at least its last token is kept); the scores are normalised to sum 1
 // (all zero when no mass). Why not the plain sum over the range: each entry was computed as its
-// own pass, so its first token is an attention sink. Measured on SmolLM2-135M (3 passages, 4
-// planted facts, 2 position modes): the sinks take ~90% of the memory mass whatever the question
-// (shares ~1/3 each, planted passage first 2/8 = chance); the sum without sinks ranks it first
-// 4/8; the mean without sinks 7/8 (it also removes the bias towards longer passages).
+// own pass, so its first token is an attention sink that takes ~90% of the memory mass whatever
+// the question. Measured on SmolLM2-135M (untuned profile, R = {15}):
+// - 3 short passages (25-37 tokens), 4 planted facts x 2 position modes: the planted passage
+//   ranks first 2/8 with sinks (chance), 4/8 summing without sinks, 7/8 with this mean.
+// - the 10 planted documents of tests/data/qa cut into 128-token entries (4-7 per document, all
+//   given): first 1/10 (contiguous) and 3/10 (zero) with this mean; other scores did about as well:
+//   sum without sinks 2/10 and 3/10, sum with sinks 3/10 and 3/10, largest single token 2/10 and
+//   4/10. Chance is ~1/5.5. On realistic entries this model's attention barely finds the fact,
+//   which is why citations weigh it little (citations.h, kAttentionWeight).
 std::vector<float> passage_mass_shares(std::span<const float> token_mass,
                                        std::span<const int32_t> begin,
                                        std::span<const int32_t> length, int32_t sink_tokens);

@@ -29,7 +29,7 @@ TEST(CitationRank, AttentionCanReorderByTheDocumentedFormula) {
   // score0 = 0.45, score1 = 0.30, score2 = 0.25.
   const float r[] = {0.02f, 0.05f, 0.03f};
   const float a[] = {0.7f, 0.1f, 0.2f};
-  const auto ranked = rank_citations(r, a);
+  const auto ranked = rank_citations(r, a, 0.5f);
   ASSERT_EQ(ranked.size(), 3u);
   EXPECT_EQ(ranked[0].index, 0u);
   EXPECT_NEAR(ranked[0].score, 0.45f, 1e-6);
@@ -40,6 +40,17 @@ TEST(CitationRank, AttentionCanReorderByTheDocumentedFormula) {
   EXPECT_NEAR(ranked[0].attention_mass, 0.7f, 1e-6);
   // w = 0: retrieval order again.
   EXPECT_EQ(rank_citations(r, a, 0.0f)[0].index, 1u);
+  // The default weight (0.2): 0.8 * share + 0.2 * attention = 0.30, 0.42, 0.28: retrieval's
+  // first stays first, attention swaps nothing here.
+  const auto by_default = rank_citations(r, a);
+  EXPECT_EQ(by_default[0].index, 1u);
+  EXPECT_NEAR(by_default[0].score, 0.42f, 1e-6);
+  EXPECT_EQ(by_default[1].index, 0u);
+  EXPECT_NEAR(by_default[1].score, 0.30f, 1e-6);
+  // ... but it decides between close retrieval scores.
+  const float close[] = {0.050f, 0.051f};
+  const float att[] = {0.6f, 0.4f};
+  EXPECT_EQ(rank_citations(close, att)[0].index, 0u);
 }
 
 TEST(CitationRank, NegativeScoresShiftAndTiesKeepOrder) {
