@@ -4,7 +4,8 @@
 
 namespace memlong::ui {
 
-// Defaults: answer mode, top-k and answer length follow AskOptions
+// Defaults: the device follows AssistantOptions (core keeps "cpu" until the CUDA backend has passed
+// its parity checks); answer mode, top-k and answer length follow AskOptions
 // (core/assistant/assistant_types.h, "the measured default"); the memory size follows
 // AssistantOptions::session_capacity_tokens; the entry size is MemLongConfig's E = 128 (MEMLONG.md
 // §6).
@@ -13,7 +14,7 @@ const std::vector<SettingDefault>& settingDefaults() {
       {"engine/modelPath", QString()},
       {"engine/retrieverPath", QString()},
       {"engine/libraryDir", QString()},
-      {"engine/device", QStringLiteral("auto")},
+      {"engine/device", qstr(memlong::AssistantOptions{}.device)},
       {"engine/threads", 0},
       {"memory/capacityTokens", qint64(memlong::AssistantOptions{}.session_capacity_tokens)},
       {"memory/entryTokens", 128},
@@ -60,7 +61,7 @@ AppSettings loadSettings(QSettings& store) {
   s.answerMode = get(store, "answers/mode").toString();
   s.maxAnswerTokens = get(store, "answers/maxTokens").toInt();
   s.language = get(store, "ui/language").toString();
-  if (s.device.isEmpty()) s.device = QStringLiteral("auto");
+  if (s.device.isEmpty()) s.device = settingDefault("engine/device").toString();
   if (s.memoryTokens <= 0) s.memoryTokens = settingDefault("memory/capacityTokens").toLongLong();
   if (s.entryTokens <= 0) s.entryTokens = settingDefault("memory/entryTokens").toInt();
   if (s.topK <= 0) s.topK = settingDefault("answers/topK").toInt();

@@ -44,7 +44,7 @@ class SettingsTest : public QObject {
     QSettings store(dir.filePath(QStringLiteral("s.ini")), QSettings::IniFormat);
     const AppSettings s = memlong::ui::loadSettings(store);
     QCOMPARE(s, memlong::ui::defaultSettings());
-    QCOMPARE(s.device, QStringLiteral("auto"));
+    QCOMPARE(s.device.toStdString(), memlong::AssistantOptions{}.device);
     QCOMPARE(s.topK, memlong::AskOptions{}.top_k);
     QCOMPARE(s.maxAnswerTokens, memlong::AskOptions{}.max_tokens);
     QCOMPARE(s.memoryTokens, memlong::AssistantOptions{}.session_capacity_tokens);
