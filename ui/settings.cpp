@@ -103,7 +103,7 @@ memlong::AssistantOptions toAssistantOptions(const AppSettings& s) {
   o.retriever_path = stdstr(s.retrieverPath);
   o.library_dir = fspath(s.libraryDir);
   o.n_threads = s.threads;
-  o.device = s.device.isEmpty() ? std::string("auto") : stdstr(s.device);
+  o.device = s.device.isEmpty() ? memlong::AssistantOptions{}.device : stdstr(s.device);
   o.session_capacity_tokens = s.memoryTokens;
   o.memlong_overrides.emplace_back("top_k", std::to_string(s.topK));
   o.memlong_overrides.emplace_back("entry_tokens", std::to_string(s.entryTokens));
