@@ -3,9 +3,9 @@
 //            exact search on --recall-n random unit vectors of dimension --dim (random data is
 //            the hard case for a graph index), --queries queries, for each ef_search in --efs.
 //   search:  retrieve(k = --k) latency at 1k / 10k / 100k entries (--sizes), once with exact
-//            search forced and once with the bank's default ann_threshold (50000: exact up to 50k entries,
-//            hnswlib above); mean, p50 and p99 over --queries queries. Entries hold one token,
-//            so only the embedding search is timed.
+//            search forced and once with the bank's default ann_threshold (50000: exact up to 50k
+//            entries, hnswlib above); mean, p50 and p99 over --queries queries. Entries hold one
+//            token, so only the embedding search is timed.
 //   gather:  gather() of --k entries of --entry-tokens tokens with SmolLM2-135M's shape
 //            (Hkv 3, dh 64, bf16 -> f32), in MB/s of f32 output (K and V).
 // A plain main() rather than Google Benchmark: each figure needs its own setup (an index build
@@ -166,7 +166,9 @@ SearchResult measure_search(const Options& o, int n, bool force_exact) {
   std::vector<std::vector<float>> data;
   for (int i = 0; i < n; ++i) data.push_back(unit_random(o.dim, &rng));
   const auto t0 = Clock::now();
-  auto bank = build_bank(search_config(o.dim, force_exact ? int64_t{1} << 40 : MemoryBankConfig{}.ann_threshold), data);
+  auto bank = build_bank(
+      search_config(o.dim, force_exact ? int64_t{1} << 40 : MemoryBankConfig{}.ann_threshold),
+      data);
   res.build_s = seconds_since(t0);
   std::vector<double> us;
   for (int q = 0; q < o.n_queries; ++q) {
@@ -277,7 +279,8 @@ int run(int argc, char** argv) {
   std::vector<SearchResult> searches;
   for (int n : o.sizes) {
     for (bool force_exact : {true, false}) {
-      if (!force_exact && n <= MemoryBankConfig{}.ann_threshold) continue;  // the default is exact there too
+      if (!force_exact && n <= MemoryBankConfig{}.ann_threshold)
+        continue;  // the default is exact there too
       searches.push_back(measure_search(o, n, force_exact));
       const auto& r = searches.back();
       std::printf(
