@@ -5,10 +5,14 @@ set(CPACK_PACKAGE_VENDOR "MemLong Desktop developers")
 set(CPACK_PACKAGE_CONTACT "MemLong Desktop developers <memlong@memlong.org>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "local assistant that remembers whole books")
 set(CPACK_PACKAGE_DESCRIPTION
-    "MemLong Desktop reads whole books and long documents (text, Markdown, HTML, EPUB, PDF,\n\
-DOCX) into a persistent memory store, answers questions with citations, summarizes books\n\
-chapter by chapter and keeps saved memory sessions, with a local language model and MemLong\n\
-retrieval memory. Models are fetched once with memlong-fetch-models.")
+    "MemLong Desktop reads whole books and long documents (text, Markdown,\n\
+HTML, EPUB, PDF, DOCX) into a persistent memory store, answers questions\n\
+with citations, summarizes books chapter by chapter and keeps saved memory\n\
+sessions, with a local language model and MemLong retrieval memory.\n\
+Models are fetched once with memlong-fetch-models.")
+# Debian's Description: CPack writes the summary line, then this extended description.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
+set(CPACK_DEBIAN_UNSPECIFIED_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -33,7 +37,7 @@ set(CPACK_DEBIAN_CUDA_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_CUDA_PACKAGE_SHLIBDEPS OFF)
 set(CPACK_DEBIAN_CUDA_PACKAGE_DEPENDS "memlong-desktop (= ${PROJECT_VERSION})")
 set(CPACK_DEBIAN_CUDA_DESCRIPTION
-    "CUDA backend for MemLong Desktop\n\
-Runs MemLong Desktop's model on an NVIDIA GPU (CUDA runtime and cuBLAS from the CUDA toolkit\n\
-are needed at run time; without them the app uses the CPU).")
+    "The CUDA backend of MemLong Desktop: runs its model on an NVIDIA GPU.\n\
+The CUDA runtime and cuBLAS of the CUDA toolkit are needed at run time;\n\
+without them the app uses the CPU.")
 include(CPack)

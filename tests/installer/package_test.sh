@@ -50,7 +50,7 @@ done
 [ "$(dpkg-deb -f "$deb" Package)" = memlong-desktop ] || fail "package name"
 [ -n "$(dpkg-deb -f "$deb" Description)" ] || fail "no description"
 if command -v lintian >/dev/null 2>&1; then
-  lintian --no-tag-display-limit "$deb" >"$work/lintian.txt" 2>&1 || true
+  lintian --tag-display-limit 0 "$deb" >"$work/lintian.txt" 2>&1 || true
   cat "$work/lintian.txt"
   ! grep -q '^E: ' "$work/lintian.txt" || fail "lintian reports errors"
 else
