@@ -658,7 +658,8 @@ Result<std::vector<MemoryMapEntry>> Assistant::memory_map(int64_t doc_id) {
 std::string summary_to_markdown(const Summary& summary) {
   std::string md = "# " + summary.doc_title + "\n\n" + summary.book_summary + "\n";
   for (const ChapterSummary& c : summary.chapters) {
-    md += "\n## " + (c.title.empty() ? "Untitled section " + std::to_string(c.chapter_index + 1) : c.title) +
+    md += "\n## " +
+          (c.title.empty() ? "Untitled section " + std::to_string(c.chapter_index + 1) : c.title) +
           "\n\n" + c.text + "\n";
   }
   return md;
