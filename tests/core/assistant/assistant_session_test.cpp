@@ -11,30 +11,17 @@
 
 #include "core/assistant/assistant.h"
 #include "core/common/paths.h"
+#include "tests/test_support.h"
 
 namespace memlong {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string book(const char* name, size_t from, size_t n) {
-  std::ifstream in(std::string(MEMLONG_SOURCE_DIR) + "/../shared/data/books/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str().substr(from, n);
-}
-
 struct Tmp {
-  fs::path path;
-  Tmp() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("memlong-assistant-" + std::to_string(rd()));
-    fs::create_directories(path / "docs");
-  }
-  ~Tmp() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+  test::TempDir dir;
+  fs::path path = dir.path();
+  Tmp() { fs::create_directories(path / "docs"); }
 };
 
 std::unique_ptr<Assistant> open_at(const fs::path& lib) {
@@ -55,9 +42,9 @@ TEST(AssistantRealModel, LibrarySessionsPersistenceAndPortableSessions) {
                                "Venn.\n\n## Harbour\n\nThe harbour master keeps the silver key in "
                                "the blue cabinet.\n";
   const fs::path emma = tmp.path / "docs" / "emma.txt";
-  std::ofstream(emma) << book("emma.txt", 50000, 1200);
+  std::ofstream(emma) << test::book_excerpt("emma.txt", 50000, 1200);
   const fs::path persuasion = tmp.path / "docs" / "persuasion.txt";
-  std::ofstream(persuasion) << book("persuasion.txt", 50000, 900);
+  std::ofstream(persuasion) << test::book_excerpt("persuasion.txt", 50000, 900);
 
   int64_t default_id = 0, memory_tokens = 0;
   {
@@ -189,7 +176,7 @@ TEST(AssistantRealModel, AskCitesItsSourcesStreamsAndSavesTheTurn) {
   const fs::path notes = tmp.path / "docs" / "notes.md";
   std::ofstream(notes) << source;
   const fs::path filler = tmp.path / "docs" / "emma.txt";
-  std::ofstream(filler) << book("emma.txt", 80000, 1500);
+  std::ofstream(filler) << test::book_excerpt("emma.txt", 80000, 1500);
   auto a = open_at(tmp.path / "lib");
   ASSERT_TRUE(a);
   ASSERT_TRUE(a->ingest({notes, filler}, {}).is_ok());

@@ -19,18 +19,12 @@
 
 #include "core/common/paths.h"
 #include "core/store/library_store.h"
+#include "tests/test_support.h"
 
 namespace memlong {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string book(const char* name, size_t from, size_t n) {
-  std::ifstream in(std::string(MEMLONG_SOURCE_DIR) + "/../shared/data/books/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str().substr(from, n);
-}
 
 // Starts `memlong ingest` on `files` into `library`; returns the child's pid.
 pid_t start_ingest(const fs::path& library, const std::vector<fs::path>& files) {
@@ -106,14 +100,14 @@ Entries read_entries(LibraryStore& store) {
 TEST(IngestCrashRealModel, SigkillLoopThenResumeEqualsUninterruptedRun) {
   ASSERT_TRUE(fs::exists(default_model_path())) << "run scripts/setup";
   ASSERT_TRUE(fs::exists(MEMLONG_CLI_PATH)) << MEMLONG_CLI_PATH;
-  std::random_device rd;
-  const fs::path tmp = fs::temp_directory_path() / ("memlong-crash-" + std::to_string(rd()));
+  test::TempDir tmp_dir;
+  const fs::path tmp = tmp_dir.path();
   fs::create_directories(tmp / "docs");
   std::vector<fs::path> files;
   const char* books[] = {"emma.txt", "persuasion.txt", "mansfield-park.txt"};
   for (int i = 0; i < 3; ++i) {
     files.push_back(tmp / "docs" / books[i]);
-    std::ofstream(files.back()) << book(books[i], 40000, 2500);
+    std::ofstream(files.back()) << test::book_excerpt(books[i], 40000, 2500);
   }
 
   // Reference: one uninterrupted run; its duration scales the kill times (sanitizer builds and
@@ -191,8 +185,6 @@ TEST(IngestCrashRealModel, SigkillLoopThenResumeEqualsUninterruptedRun) {
   ASSERT_TRUE(docs.is_ok());
   ASSERT_EQ(docs->size(), 3u);
   for (const DocumentRecord& d : *docs) EXPECT_EQ(d.status, DocumentStatus::kReady);
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
 }
 
 }  // namespace

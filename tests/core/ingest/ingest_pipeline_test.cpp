@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/common/paths.h"
+#include "tests/test_support.h"
 
 namespace memlong {
 namespace {
@@ -45,30 +46,6 @@ Models& models() {
   return m;
 }
 
-std::string book(const char* name, size_t from, size_t n) {
-  std::ifstream in(std::string(MEMLONG_SOURCE_DIR) + "/../shared/data/books/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str().substr(from, n);
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("memlong-ingest-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 void write_file(const fs::path& p, const std::string& text) {
   std::ofstream f(p, std::ios::binary);
   f << text;
@@ -77,12 +54,12 @@ void write_file(const fs::path& p, const std::string& text) {
 // Three small documents: a plain text book excerpt, Markdown with two sections, and another text.
 std::vector<fs::path> make_corpus(const fs::path& dir) {
   fs::create_directories(dir);
-  write_file(dir / "emma.txt", book("emma.txt", 20000, 1500));
+  write_file(dir / "emma.txt", test::book_excerpt("emma.txt", 20000, 1500));
   write_file(dir / "notes.md",
              "# Lighthouse\n\nThe keeper of the northern lighthouse is named Alaric Venn. He "
              "climbs the tower every evening.\n\n## Harbour\n\nThe harbour master keeps the "
              "silver key in the blue cabinet by the door.\n");
-  write_file(dir / "persuasion.txt", book("persuasion.txt", 30000, 1200));
+  write_file(dir / "persuasion.txt", test::book_excerpt("persuasion.txt", 30000, 1200));
   return {dir / "emma.txt", dir / "notes.md", dir / "persuasion.txt"};
 }
 
@@ -140,7 +117,7 @@ void expect_same(const Snapshot& a, const Snapshot& b) {
 }
 
 TEST(IngestPipelineRealModel, StoresChunksWithProvenanceAndFindsThem) {
-  TempDir tmp;
+  test::TempDir tmp;
   const std::vector<fs::path> files = make_corpus(tmp.path() / "docs");
   auto store = LibraryStore::open((tmp.path() / "lib").string());
   ASSERT_TRUE(store.is_ok()) << store.status().to_string();
@@ -201,7 +178,7 @@ TEST(IngestPipelineRealModel, StoresChunksWithProvenanceAndFindsThem) {
 }
 
 TEST(IngestPipelineRealModel, UnchangedFilesAreSkippedAndAChangedOneIsReread) {
-  TempDir tmp;
+  test::TempDir tmp;
   const std::vector<fs::path> files = make_corpus(tmp.path() / "docs");
   auto store = LibraryStore::open((tmp.path() / "lib").string());
   ASSERT_TRUE(store.is_ok());
@@ -230,7 +207,7 @@ TEST(IngestPipelineRealModel, UnchangedFilesAreSkippedAndAChangedOneIsReread) {
 }
 
 TEST(IngestPipelineRealModel, ABrokenFileFailsAloneWithItsReason) {
-  TempDir tmp;
+  test::TempDir tmp;
   std::vector<fs::path> files = make_corpus(tmp.path() / "docs");
   const fs::path junk = tmp.path() / "docs" / "broken.epub";
   write_file(junk, "PK\x03\x04 this is not really a zip archive");
@@ -256,7 +233,7 @@ TEST(IngestPipelineRealModel, ABrokenFileFailsAloneWithItsReason) {
 }
 
 TEST(IngestPipelineRealModel, CancelThenResumeEqualsAnUninterruptedRun) {
-  TempDir tmp;
+  test::TempDir tmp;
   const std::vector<fs::path> files = make_corpus(tmp.path() / "docs");
   auto ref_store = LibraryStore::open((tmp.path() / "ref").string());
   ASSERT_TRUE(ref_store.is_ok());
@@ -302,7 +279,7 @@ TEST(IngestPipelineRealModel, CancelThenResumeEqualsAnUninterruptedRun) {
 }
 
 TEST(IngestPipelineRealModel, PauseHoldsBetweenBatchesAndResumeFinishes) {
-  TempDir tmp;
+  test::TempDir tmp;
   const std::vector<fs::path> files = make_corpus(tmp.path() / "docs");
   auto store = LibraryStore::open((tmp.path() / "lib").string());
   ASSERT_TRUE(store.is_ok());
