@@ -118,16 +118,47 @@ TEST(IngestCrashRealModel, SigkillLoopThenResumeEqualsUninterruptedRun) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count());
 
-  // Kill loop.
+  // Kill loop. Odd rounds kill at a random time (start-up, parsing, anywhere); even rounds wait
+  // until kv.dat grows (a batch's K/V are being written: the commit may or may not have
+  // happened) and then kill within the next 0-150 ms, so kills keep landing inside batches.
   std::mt19937 rng(12345);
   std::uniform_int_distribution<int> delay_ms(full_ms / 8, full_ms / 3);
+  std::uniform_int_distribution<int> after_write_ms(0, 150);
+  const fs::path kv = tmp / "lib" / "kv.dat";
+  auto kv_size = [&] {
+    std::error_code ec;
+    const auto n = fs::file_size(kv, ec);
+    return ec ? uintmax_t{0} : n;
+  };
   int kills = 0, finished_early = 0, mid_document = 0, partial_progress = 0;
   int64_t last_chunks = 0;
   for (int round = 0; round < 16; ++round) {
+    const uintmax_t kv0 = kv_size();
     const pid_t pid = start_ingest(tmp / "lib", files);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
-    if (::kill(pid, SIGKILL) == 0) ++kills;
-    const int rc = wait_exit(pid);
+    int status = 0;
+    bool reaped = false;
+    if (round % 2 == 1) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    } else {
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(4 * full_ms);
+      while (kv_size() <= kv0 && std::chrono::steady_clock::now() < deadline) {
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+          reaped = true;  // it ended before writing anything new (nothing left to do)
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(after_write_ms(rng)));
+    }
+    int rc = 0;
+    if (reaped) {
+      rc = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    } else {
+      if (::kill(pid, SIGKILL) == 0) ++kills;
+      rc = wait_exit(pid);
+    }
+    EXPECT_TRUE(rc == 0 || rc == -SIGKILL) << "round " << round << ": the CLI failed with " << rc;
     if (rc == 0) ++finished_early;
     // Consistent after every kill (a kill before the library was first created leaves none).
     if (!fs::exists(tmp / "lib" / "library.sqlite")) continue;
