@@ -53,9 +53,4 @@ QString ErrorText::describe(const ErrorInfo& error) {
   return text;
 }
 
-bool ErrorText::isNotAvailable(const ErrorInfo& error) {
-  return error.code == memlong::StatusCode::kUnsupported &&
-         error.message.contains(QLatin1String("not available in this build"));
-}
-
 }  // namespace memlong::ui

@@ -18,8 +18,6 @@ class ErrorText {
   static QString hint(memlong::StatusCode code, const QString& message);
   // "<operation> failed: <message>\n<hint>" as rich text-free plain text.
   static QString describe(const ErrorInfo& error);
-  // True for "the feature is not in this build" (Unsupported from a facade stub).
-  static bool isNotAvailable(const ErrorInfo& error);
 };
 
 }  // namespace memlong::ui

@@ -248,8 +248,9 @@ void MainWindow::connectEngine() {
     updateStatus(s);
     showPage(Page::kMain);
     setReady(true);
-    m_backgroundReqs << m_engine->listDocuments() << m_engine->listSessions()
-                     << m_engine->loadConversation();
+    m_engine->listDocuments();
+    m_engine->listSessions();
+    m_engine->loadConversation();
     emit engineReady();
   });
   connect(w, &EngineWorker::statusChanged, this, &MainWindow::updateStatus);
@@ -275,16 +276,9 @@ void MainWindow::connectEngine() {
       statusBar()->showMessage(tr("%1: cancelled").arg(e.operation), 5000);
       return;
     }
-    // Refreshes the user did not ask for, of features this build lacks, stay in the status bar;
-    // every other error goes to the banner with its hint.
-    if (m_backgroundReqs.contains(req) && ErrorText::isNotAvailable(e)) {
-      statusBar()->showMessage(ErrorText::describe(e), 10000);
-      return;
-    }
     showError(e);
   });
   connect(w, &EngineWorker::jobFinished, this, [this](quint64 req) {
-    m_backgroundReqs.remove(req);
     if (req == m_askReq) {
       m_askReq = 0;
       m_conversationView->setAnswering(false);
@@ -312,7 +306,7 @@ void MainWindow::connectEngine() {
             m_libraryView->showOverallProgress(p);
           });
   connect(w, &EngineWorker::ingestFinished, this, [this](quint64, const memlong::IngestReport& r) {
-    m_backgroundReqs << m_engine->listSessions();
+    m_engine->listSessions();
     int done = 0, skipped = 0, failed = 0;
     QStringList failures;
     for (const auto& f : r.files) {
@@ -376,7 +370,7 @@ void MainWindow::connectEngine() {
   connect(w, &EngineWorker::sessionImported, this, [this](quint64, const memlong::SessionInfo& s) {
     statusBar()->showMessage(
         tr("Imported the session “%1”; load it from the Sessions tab").arg(qstr(s.name)), 10000);
-    m_backgroundReqs << m_engine->listSessions();
+    m_engine->listSessions();
   });
   connect(w, &EngineWorker::sessionExported, this, [this](quint64, const QString& file) {
     statusBar()->showMessage(tr("Session exported to %1").arg(file), 8000);
@@ -453,7 +447,7 @@ void MainWindow::connectViews() {
           [this](qint64 docId, qint64 entryId) { openDocument(docId, entryId); });
   connect(m_tabs, &QTabWidget::currentChanged, this, [this](int tab) {
     if (tab == kMemoryTab && m_ready) refreshMemoryView();
-    if (tab == kSessionsTab && m_ready) m_backgroundReqs << m_engine->listSessions();
+    if (tab == kSessionsTab && m_ready) m_engine->listSessions();
   });
 }
 
@@ -610,7 +604,7 @@ void MainWindow::refreshMemoryView() {
   for (int row = 0; row < m_library->rowCount(); ++row) {
     const memlong::DocumentInfo* d = m_library->document(row);
     if (d != nullptr && d->id != 0 && d->status == memlong::DocumentStatus::kReady)
-      m_backgroundReqs << m_engine->memoryMap(d->id);
+      m_engine->memoryMap(d->id);
   }
 }
 
@@ -644,8 +638,10 @@ void MainWindow::refreshSession() {
   m_lastCitations.clear();
   m_memoryView->setCitedEntries({});
   m_memoryView->setRows({});
-  m_backgroundReqs << m_engine->loadConversation() << m_engine->listDocuments()
-                   << m_engine->listSessions() << m_engine->refreshStatus();
+  m_engine->loadConversation();
+  m_engine->listDocuments();
+  m_engine->listSessions();
+  m_engine->refreshStatus();
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -143,7 +143,6 @@ class MainWindow : public QMainWindow {
   quint64 m_readerReq = 0;
   qint64 m_readerPendingEntry = 0;
   QSet<quint64> m_ingestReqs;
-  QSet<quint64> m_backgroundReqs;  // refreshes the user did not ask for
   std::vector<memlong::Citation> m_lastCitations;
   QString m_lastQuestion;
   QString m_errorText;
