@@ -361,12 +361,13 @@ int cmd_eval_ppl(const ModelArgs& ma, const EvalPplArgs& a) {
 }
 
 struct PasskeyArgs {
-  std::string filler;
+  std::vector<std::string> fillers;
   std::string lengths = "4096";
   std::string depths = "0,25,50,75,100";
   std::string modes = "none,contiguous";
   int trials = 2;
   uint64_t seed = 1;
+  bool reread_filler = false;
   std::string retriever;
   std::vector<std::string> overrides;
   std::string json_path;
@@ -385,11 +386,11 @@ int cmd_eval_passkey(const ModelArgs& ma, const PasskeyArgs& a) {
   }
   nlohmann::json runs = nlohmann::json::array();
   std::printf(
-      "| memory | positions | length | depth %% | success | key in memory "
-      "|\n|---|---|---|---|---|---|\n");
+      "| memory | positions | length | depth %% | success | key in memory | key retrieved | "
+      "found by the question alone |\n|---|---|---|---|---|---|---|---|\n");
   for (const std::string& mode : modes) {
     PasskeyOptions o;
-    o.filler_path = a.filler;
+    o.filler_paths = a.fillers;
     o.lengths.clear();
     for (const std::string& l : split_list(a.lengths)) o.lengths.push_back(std::stoll(l));
     o.depths_percent.clear();
@@ -397,6 +398,7 @@ int cmd_eval_passkey(const ModelArgs& ma, const PasskeyArgs& a) {
     o.trials = a.trials;
     o.seed = a.seed;
     o.use_memory = mode != "none";
+    o.reuse_filler_entries = !a.reread_filler;
     if (o.use_memory) {
       std::vector<std::string> ov = {"position_mode=" + mode};
       ov.insert(ov.end(), a.overrides.begin(), a.overrides.end());
@@ -416,17 +418,22 @@ int cmd_eval_passkey(const ModelArgs& ma, const PasskeyArgs& a) {
                         {"success", t.success},
                         {"key_in_memory", t.key_in_memory},
                         {"key_split", t.key_split},
+                        {"key_retrieved", t.key_retrieved},
+                        {"key_rank", t.key_rank},
+                        {"key_rank_by_question", t.key_rank_by_question},
                         {"seconds", t.seconds}});
     });
     if (!r.is_ok()) return fail(r.status());
     for (const PasskeyCell& c : r->cells) {
-      int in_mem = 0;
-      for (const PasskeyTrial& t : r->trials) {
-        if (t.length == c.length && t.depth_percent == c.depth_percent && t.key_in_memory) ++in_mem;
-      }
-      std::printf("| %s | %s | %lld | %d | %d/%d | %d/%d |\n", o.use_memory ? "MemLong" : "none",
+      const std::string mem_cells =
+          o.use_memory
+              ? std::to_string(c.n_key_in_memory) + "/" + std::to_string(c.n_trials) + " | " +
+                    std::to_string(c.n_key_retrieved) + "/" + std::to_string(c.n_trials) + " | " +
+                    std::to_string(c.n_key_by_question) + "/" + std::to_string(c.n_trials)
+              : "- | - | -";
+      std::printf("| %s | %s | %lld | %d | %d/%d | %s |\n", o.use_memory ? "MemLong" : "none",
                   o.use_memory ? mode.c_str() : "-", static_cast<long long>(c.length),
-                  c.depth_percent, c.n_success, c.n_trials, in_mem, c.n_trials);
+                  c.depth_percent, c.n_success, c.n_trials, mem_cells.c_str());
       std::fflush(stdout);
     }
     nlohmann::json run = {{"memory", o.use_memory},
@@ -438,7 +445,7 @@ int cmd_eval_passkey(const ModelArgs& ma, const PasskeyArgs& a) {
   if (!a.json_path.empty()) {
     nlohmann::json out = {{"command", "eval-passkey"},
                           {"model", e.file().path},
-                          {"filler", a.filler},
+                          {"filler", a.fillers},
                           {"seed", a.seed},
                           {"runs", runs}};
     if (Status w = write_json(a.json_path, out); !w.is_ok()) return fail(w);
@@ -569,13 +576,18 @@ int main(int argc, char** argv) {
   auto* eval_passkey = app.add_subcommand(
       "eval-passkey", "Passkey retrieval with and without MemLong memory (MEMLONG.md 8.2)");
   add_model_args(eval_passkey, &pk_model);
-  eval_passkey->add_option("filler", pk.filler, "Text file the filler is taken from")->required();
+  eval_passkey
+      ->add_option("filler", pk.fillers, "Text files the filler is taken from (in this order)")
+      ->required();
   eval_passkey->add_option("--lengths", pk.lengths, "Prompt lengths in tokens")
       ->capture_default_str();
   eval_passkey->add_option("--depths", pk.depths, "Key depths in percent")->capture_default_str();
   eval_passkey->add_option("--modes", pk.modes, "none, zero, contiguous")->capture_default_str();
   eval_passkey->add_option("--trials", pk.trials, "Trials per cell")->capture_default_str();
   eval_passkey->add_option("--seed", pk.seed, "Random seed")->capture_default_str();
+  eval_passkey->add_flag("--reread-filler", pk.reread_filler,
+                         "Read every trial's whole prompt (slow) instead of reusing the filler's "
+                         "memory entries");
   eval_passkey->add_option("--retriever", pk.retriever, "Retriever file or folder");
   eval_passkey->add_option("--memlong", pk.overrides, "MemLong setting key=value (repeatable)")
       ->allow_extra_args(false);
