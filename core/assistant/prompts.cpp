@@ -122,19 +122,4 @@ std::string fill_prompt(std::string_view tmpl,
   return out;
 }
 
-std::filesystem::path find_prompts_dir(const std::filesystem::path& exe_dir) {
-  if (const char* env = std::getenv("MEMLONG_PROMPTS_DIR"); env != nullptr && *env != '\0') {
-    return std::filesystem::path(env);
-  }
-  std::error_code ec;
-  for (const std::filesystem::path& candidate :
-       {exe_dir / ".." / "share" / "memlong" / "prompts", exe_dir / ".." / "resources" / "prompts",
-        exe_dir / ".." / ".." / "resources" / "prompts"}) {
-    if (std::filesystem::is_directory(candidate / "default", ec)) {
-      return candidate.lexically_normal();
-    }
-  }
-  return {};
-}
-
 }  // namespace memlong

@@ -68,10 +68,4 @@ class PromptSet {
 std::string fill_prompt(std::string_view tmpl,
                         const std::vector<std::pair<std::string_view, std::string_view>>& values);
 
-// The prompts folder for an executable in `exe_dir`: $MEMLONG_PROMPTS_DIR if set, else the first
-// existing of <exe_dir>/../share/memlong/prompts (installed), <exe_dir>/../resources/prompts and
-// <exe_dir>/../../resources/prompts (build trees next to the sources). Empty when none exists
-// (then the built-ins are used).
-std::filesystem::path find_prompts_dir(const std::filesystem::path& exe_dir);
-
 }  // namespace memlong

@@ -28,19 +28,24 @@ std::string missing_model_hint(const std::string& path) {
          "to fetch the default models, or pass -m PATH";
 }
 
-std::string default_resources_dir() {
+std::string find_resources_dir(const std::filesystem::path& exe_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (const char* d = std::getenv("MEMLONG_RESOURCES_DIR"); d != nullptr && *d != '\0') return d;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path installed = exe.parent_path().parent_path() / "share" / "memlong";
+  if (!exe_dir.empty()) {
+    const fs::path installed = exe_dir.parent_path() / "share" / "memlong";
     if (fs::is_directory(installed, ec)) return installed.string();
   }
 #ifdef MEMLONG_SOURCE_RESOURCES_DIR
   if (fs::is_directory(MEMLONG_SOURCE_RESOURCES_DIR, ec)) return MEMLONG_SOURCE_RESOURCES_DIR;
 #endif
   return "";
+}
+
+std::string default_resources_dir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return find_resources_dir(ec ? std::filesystem::path() : exe.parent_path());
 }
 
 }  // namespace memlong

@@ -2,6 +2,7 @@
 // puts the default models in the models folder, and every model path is resolved here.
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 namespace memlong {
@@ -25,9 +26,12 @@ std::string default_retriever_path();
 // The message shown when a default model is missing: says what to run.
 std::string missing_model_hint(const std::string& path);
 
-// Where the app's read-only resources (prompt templates, sample book, translations) are:
-// $MEMLONG_RESOURCES_DIR, else <executable>/../share/memlong when installed, else the source tree's
-// resources/ folder of the build. Empty when none exists.
+// Where the app's read-only resources (prompt templates, sample book, translations) are, for an
+// executable in `exe_dir`: $MEMLONG_RESOURCES_DIR, else <exe_dir>/../share/memlong when installed,
+// else the source tree's resources/ folder of the build (compiled in). Empty when none exists.
+std::string find_resources_dir(const std::filesystem::path& exe_dir);
+
+// find_resources_dir() for the running executable (/proc/self/exe).
 std::string default_resources_dir();
 
 }  // namespace memlong

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/common/mapped_file.h"
+#include "core/common/paths.h"
 
 namespace memlong {
 namespace {
@@ -104,17 +105,22 @@ TEST(PromptFiles, FillReplacesGivenNamesInOnePass) {
   EXPECT_EQ(fill_prompt("", {{"q", "ab"}}), "");
 }
 
-TEST(PromptFiles, FindPromptsDirUsesEnvironmentThenBuildTreeLayout) {
-  const fs::path root = fs::path(::testing::TempDir()) / "prompts-find";
+TEST(PromptFiles, ResourcesDirIsEnvironmentThenInstalledThenSourceTree) {
+  const fs::path root = fs::path(::testing::TempDir()) / "resources-find";
   fs::remove_all(root);
-  write(root / "resources" / "prompts" / "default" / "qa_none_user.txt", "{question}\n");
-  fs::create_directories(root / "build" / "app");
-  unsetenv("MEMLONG_PROMPTS_DIR");
-  EXPECT_EQ(find_prompts_dir(root / "build" / "app"), (root / "resources" / "prompts"));
-  EXPECT_EQ(find_prompts_dir(root / "elsewhere" / "a" / "b"), fs::path());
-  setenv("MEMLONG_PROMPTS_DIR", "/custom/prompts", 1);
-  EXPECT_EQ(find_prompts_dir(root / "build" / "app"), fs::path("/custom/prompts"));
-  unsetenv("MEMLONG_PROMPTS_DIR");
+  fs::create_directories(root / "usr" / "bin");
+  fs::create_directories(root / "usr" / "share" / "memlong");
+  fs::create_directories(root / "elsewhere" / "bin");
+  unsetenv("MEMLONG_RESOURCES_DIR");
+  EXPECT_EQ(find_resources_dir(root / "usr" / "bin"),
+            (root / "usr" / "share" / "memlong").string());
+  // Not installed: the source tree's resources/, compiled into this build.
+  const std::string source = find_resources_dir(root / "elsewhere" / "bin");
+  EXPECT_EQ(fs::canonical(source), fs::canonical(fs::path(MEMLONG_SOURCE_DIR) / "resources"));
+  EXPECT_TRUE(fs::is_directory(fs::path(source) / "prompts" / "default"));
+  setenv("MEMLONG_RESOURCES_DIR", "/custom/resources", 1);
+  EXPECT_EQ(find_resources_dir(root / "usr" / "bin"), "/custom/resources");
+  unsetenv("MEMLONG_RESOURCES_DIR");
 }
 
 }  // namespace
