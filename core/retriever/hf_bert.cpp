@@ -1,5 +1,5 @@
 // Hugging Face BERT / XLM-R encoder folders (sentence-transformers layout):
-//   config.json                 BertModel / XLMRobertaModel hyper-parameters (hidden_act gelu)
+//   config.json                 BertModel / XLMRobertaModel hyper-parameters (gelu, absolute)
 //   model.safetensors           F32 / F16 / BF16, names with or without "bert." / "roberta."
 //   vocab.txt                   WordPiece (do_lower_case from tokenizer_config.json, default on)
 //   or sentencepiece.bpe.model  XLM-R SentencePiece, ids shifted as fairseq does (+1, <unk> 3)
