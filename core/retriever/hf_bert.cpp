@@ -148,6 +148,11 @@ Result<std::unique_ptr<EncoderEmbedder>> load_impl(const std::string& folder, in
   auto tensor = [&](const std::string& name) -> Result<const SafetensorsTensor*> {
     const SafetensorsTensor* t = st.find(prefix + name);
     if (t == nullptr) return corrupt(where + ": tensor '" + prefix + name + "' is missing");
+    // The encoder reads elements in place: a header whose length is not padded to 8 bytes (the
+    // safetensors writer pads it) would leave them misaligned.
+    const uintptr_t align = t->dtype == DType::kF32 ? 4 : 2;
+    if (reinterpret_cast<uintptr_t>(t->data) % align != 0)
+      return corrupt(where + ": tensor '" + t->name + "' is not aligned to its element size");
     return t;
   };
   auto matrix = [&](const std::string& name, int64_t rows, int64_t cols) -> Result<BertMatrix> {

@@ -74,14 +74,16 @@ class XlmrCopy {
     f(cfg);
     write("config.json", cfg.dump());
   }
-  // Rewrites the safetensors header (the data section is kept; offsets are relative to it).
-  void edit_safetensors_header(const std::function<void(json&)>& f) const {
+  // Rewrites the safetensors header (the data section is kept; offsets are relative to it),
+  // padded with spaces to a multiple of 8 bytes as the safetensors writer does unless `pad` is off.
+  void edit_safetensors_header(const std::function<void(json&)>& f, bool pad = true) const {
     const std::string bytes = read_bytes(path("model.safetensors"));
     uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(bytes[i]);
     json header = json::parse(bytes.substr(8, n));
     f(header);
-    const std::string h = header.dump();
+    std::string h = header.dump();
+    while (pad && h.size() % 8 != 0) h += ' ';
     std::string out(8, '\0');
     for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((h.size() >> (8 * i)) & 0xFF);
     write("model.safetensors", out + h + bytes.substr(8 + n));
@@ -301,6 +303,18 @@ TEST(HfXlmr, HostileFoldersGiveClearErrors) {
     EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
     EXPECT_NE(r.status().message().find("position_embeddings"), std::string::npos)
         << r.status().to_string();
+  }
+  {
+    XlmrCopy dir;  // a header of odd length: every tensor misaligned
+    dir.edit_safetensors_header(
+        [](json& h) {
+          h["__metadata__"] = {{"format", "pt"}};
+          if (h.dump().size() % 2 == 0) h["__metadata__"]["x"] = "yy";  // 9 more bytes
+        },
+        /*pad=*/false);
+    auto r = load_embedder(dir.str(), 1);
+    EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
+    EXPECT_NE(r.status().message().find("aligned"), std::string::npos) << r.status().to_string();
   }
   {
     XlmrCopy dir;  // a missing tensor
