@@ -1,5 +1,5 @@
 // Hugging Face BERT / XLM-R encoder folders (sentence-transformers layout):
-//   config.json                 BertModel / XLMRobertaModel hyper-parameters (hidden_act gelu)
+//   config.json                 BertModel / XLMRobertaModel hyper-parameters (gelu, absolute)
 //   model.safetensors           F32 / F16 / BF16, names with or without "bert." / "roberta."
 //   vocab.txt                   WordPiece (do_lower_case from tokenizer_config.json, default on)
 //   or sentencepiece.bpe.model  XLM-R SentencePiece, ids shifted as fairseq does (+1, <unk> 3)
@@ -34,18 +34,20 @@ class WordPieceContent final : public ContentTokenizer {
 };
 
 // fairseq's XLM-R dictionary: <s> 0, <pad> 1, </s> 2, <unk> 3, then SentencePiece id + 1.
+// Text that spells a special piece ("<s>") is tokenized as text (parse_special off), as the
+// sentencepiece library does; Hugging Face's fast tokenizer would match it as the special token.
 class XlmrContent final : public ContentTokenizer {
  public:
-  explicit XlmrContent(std::unique_ptr<SpmTokenizer> t) : t_(std::move(t)) {}
+  XlmrContent(std::unique_ptr<SpmTokenizer> t, int32_t unk) : t_(std::move(t)), unk_(unk) {}
   std::vector<int32_t> encode(std::string_view text) const override {
     std::vector<int32_t> ids = t_->encode(text, /*add_bos=*/false, /*parse_special=*/false);
-    const int32_t unk = t_->piece_to_id("<unk>");
-    for (int32_t& id : ids) id = id == unk ? 3 : id + 1;
+    for (int32_t& id : ids) id = id == unk_ ? 3 : id + 1;
     return ids;
   }
 
  private:
   std::unique_ptr<SpmTokenizer> t_;
+  int32_t unk_;  // SentencePiece's <unk>
 };
 
 struct HfStorage {
@@ -113,6 +115,12 @@ Result<std::unique_ptr<EncoderEmbedder>> load_impl(const std::string& folder, in
                            get<std::string>(cfg, "hidden_act", std::string("gelu"), cfg_where));
   if (act != "gelu")
     return unsupported(cfg_where + ": hidden_act '" + act + "' (only gelu, the erf form)");
+  MEMLONG_ASSIGN_OR_RETURN(
+      std::string pos_type,
+      get<std::string>(cfg, "position_embedding_type", std::string("absolute"), cfg_where));
+  if (pos_type != "absolute")
+    return unsupported(cfg_where + ": position_embedding_type '" + pos_type +
+                       "' (only absolute position embeddings)");
   if (is_xlmr) {
     MEMLONG_ASSIGN_OR_RETURN(int32_t pad, get<int32_t>(cfg, "pad_token_id", int32_t{1}, cfg_where));
     c.position_offset = pad + 1;  // RoBERTa positions start after padding_idx
@@ -140,6 +148,11 @@ Result<std::unique_ptr<EncoderEmbedder>> load_impl(const std::string& folder, in
   auto tensor = [&](const std::string& name) -> Result<const SafetensorsTensor*> {
     const SafetensorsTensor* t = st.find(prefix + name);
     if (t == nullptr) return corrupt(where + ": tensor '" + prefix + name + "' is missing");
+    // The encoder reads elements in place: a header whose length is not padded to 8 bytes (the
+    // safetensors writer pads it) would leave them misaligned.
+    const uintptr_t align = t->dtype == DType::kF32 ? 4 : 2;
+    if (reinterpret_cast<uintptr_t>(t->data) % align != 0)
+      return corrupt(where + ": tensor '" + t->name + "' is not aligned to its element size");
     return t;
   };
   auto matrix = [&](const std::string& name, int64_t rows, int64_t cols) -> Result<BertMatrix> {
@@ -198,7 +211,12 @@ Result<std::unique_ptr<EncoderEmbedder>> load_impl(const std::string& folder, in
   // Tokenizer.
   std::unique_ptr<ContentTokenizer> tokenizer;
   int32_t bos = -1, eos = -1;
-  if (fs::exists(dir / "vocab.txt") && !is_xlmr) {
+  // The vocabulary follows the model type: a WordPiece vocab.txt for BERT, SentencePiece with
+  // the fairseq id shift for XLM-R (a BERT config beside a SentencePiece model is not guessed at:
+  // its positions and special ids would be wrong).
+  if (!is_xlmr) {
+    if (!fs::exists(dir / "vocab.txt"))
+      return unsupported(folder + ": BERT folder without vocab.txt (the WordPiece vocabulary)");
     bool lower = true;
     if (fs::exists(dir / "tokenizer_config.json")) {
       MEMLONG_ASSIGN_OR_RETURN(json tc, read_json(dir / "tokenizer_config.json"));
@@ -214,16 +232,21 @@ Result<std::unique_ptr<EncoderEmbedder>> load_impl(const std::string& folder, in
       return corrupt(folder + "/vocab.txt has " + std::to_string(wp->n_vocab()) +
                      " pieces but the model " + std::to_string(c.vocab) + " embeddings");
     tokenizer = std::make_unique<WordPieceContent>(std::move(wp));
-  } else if (fs::exists(dir / "sentencepiece.bpe.model")) {
-    MEMLONG_ASSIGN_OR_RETURN(auto spm,
-                             SpmTokenizer::from_file((dir / "sentencepiece.bpe.model").string()));
+  } else {
+    const fs::path spm_path = dir / "sentencepiece.bpe.model";
+    if (!fs::exists(spm_path))
+      return unsupported(folder +
+                         ": XLM-RoBERTa folder without sentencepiece.bpe.model (tokenizer.json "
+                         "alone is not read)");
+    MEMLONG_ASSIGN_OR_RETURN(auto spm, SpmTokenizer::from_file(spm_path.string()));
+    const int32_t unk = spm->piece_to_id("<unk>");
+    if (unk < 0) return corrupt(spm_path.string() + ": no <unk> piece");
     if (spm->n_vocab() + 1 > c.vocab)
-      return corrupt(folder + "/sentencepiece.bpe.model has more pieces than the model embeddings");
+      return corrupt(spm_path.string() + " has more pieces than the model embeddings (" +
+                     std::to_string(spm->n_vocab()) + " + 1 > " + std::to_string(c.vocab) + ")");
     bos = 0;
     eos = 2;
-    tokenizer = std::make_unique<XlmrContent>(std::move(spm));
-  } else {
-    return unsupported(folder + ": no vocab.txt (WordPiece) or sentencepiece.bpe.model (XLM-R)");
+    tokenizer = std::make_unique<XlmrContent>(std::move(spm), unk);
   }
 
   // Pooling, window and prompts from the sentence-transformers files.
