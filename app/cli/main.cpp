@@ -406,40 +406,59 @@ int cmd_eval_passkey(const ModelArgs& ma, const PasskeyArgs& a) {
       if (!cfg.is_ok()) return fail(cfg.status());
       o.memlong = *cfg;
     }
-    nlohmann::json trials = nlohmann::json::array();
+    nlohmann::json run = {{"memory", o.use_memory},
+                          {"position_mode", o.use_memory ? mode : "none"},
+                          {"trials", nlohmann::json::array()}};
+    if (o.use_memory) run["memlong"] = o.memlong.summary();
+    // The table row of each cell as it completes, and the JSON rewritten after every trial, so
+    // that a long grid stopped part way keeps what it measured.
+    PasskeyCell cell;
     auto r = run_passkey_eval(e, embedder.get(), o, [&](const PasskeyTrial& t) {
       std::fprintf(stderr, "  %s len %lld depth %d%%: key %d, answer '%s' %s (%.0f s)\n",
                    mode.c_str(), static_cast<long long>(t.length), t.depth_percent, t.key,
                    t.answer.c_str(), t.success ? "ok" : "wrong", t.seconds);
-      trials.push_back({{"length", t.length},
-                        {"depth_percent", t.depth_percent},
-                        {"key", t.key},
-                        {"answer", t.answer},
-                        {"success", t.success},
-                        {"key_in_memory", t.key_in_memory},
-                        {"key_split", t.key_split},
-                        {"key_retrieved", t.key_retrieved},
-                        {"key_rank", t.key_rank},
-                        {"key_rank_by_question", t.key_rank_by_question},
-                        {"seconds", t.seconds}});
+      run["trials"].push_back({{"length", t.length},
+                               {"depth_percent", t.depth_percent},
+                               {"key", t.key},
+                               {"answer", t.answer},
+                               {"success", t.success},
+                               {"key_in_memory", t.key_in_memory},
+                               {"key_split", t.key_split},
+                               {"key_retrieved", t.key_retrieved},
+                               {"key_rank", t.key_rank},
+                               {"key_rank_by_question", t.key_rank_by_question},
+                               {"seconds", t.seconds}});
+      if (cell.n_trials == 0) cell = PasskeyCell{t.length, t.depth_percent};
+      ++cell.n_trials;
+      cell.n_success += t.success ? 1 : 0;
+      cell.n_key_in_memory += t.key_in_memory ? 1 : 0;
+      cell.n_key_retrieved += t.key_retrieved ? 1 : 0;
+      cell.n_key_by_question += t.key_rank_by_question >= 0 ? 1 : 0;
+      if (cell.n_trials == o.trials) {
+        const auto frac = [&](int32_t k) {
+          return std::to_string(k) + "/" + std::to_string(cell.n_trials);
+        };
+        const std::string mem_cells = o.use_memory ? frac(cell.n_key_in_memory) + " | " +
+                                                         frac(cell.n_key_retrieved) + " | " +
+                                                         frac(cell.n_key_by_question)
+                                                   : "- | - | -";
+        std::printf("| %s | %s | %lld | %d | %s | %s |\n", o.use_memory ? "MemLong" : "none",
+                    o.use_memory ? mode.c_str() : "-", static_cast<long long>(cell.length),
+                    cell.depth_percent, frac(cell.n_success).c_str(), mem_cells.c_str());
+        std::fflush(stdout);
+        cell = PasskeyCell{};
+      }
+      if (!a.json_path.empty() && a.json_path != "-") {
+        nlohmann::json all = runs;
+        all.push_back(run);
+        (void)write_json(a.json_path, {{"command", "eval-passkey"},
+                                       {"model", e.file().path},
+                                       {"filler", a.fillers},
+                                       {"seed", a.seed},
+                                       {"runs", all}});
+      }
     });
     if (!r.is_ok()) return fail(r.status());
-    for (const PasskeyCell& c : r->cells) {
-      const std::string mem_cells =
-          o.use_memory
-              ? std::to_string(c.n_key_in_memory) + "/" + std::to_string(c.n_trials) + " | " +
-                    std::to_string(c.n_key_retrieved) + "/" + std::to_string(c.n_trials) + " | " +
-                    std::to_string(c.n_key_by_question) + "/" + std::to_string(c.n_trials)
-              : "- | - | -";
-      std::printf("| %s | %s | %lld | %d | %d/%d | %s |\n", o.use_memory ? "MemLong" : "none",
-                  o.use_memory ? mode.c_str() : "-", static_cast<long long>(c.length),
-                  c.depth_percent, c.n_success, c.n_trials, mem_cells.c_str());
-      std::fflush(stdout);
-    }
-    nlohmann::json run = {{"memory", o.use_memory},
-                          {"position_mode", o.use_memory ? mode : "none"},
-                          {"trials", trials}};
-    if (o.use_memory) run["memlong"] = o.memlong.summary();
     runs.push_back(run);
   }
   if (!a.json_path.empty()) {

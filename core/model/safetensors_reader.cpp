@@ -146,10 +146,9 @@ Status SafetensorsFile::parse_impl(std::span<const uint8_t> bytes) {
       const std::string dtype_name = e["dtype"].get<std::string>();
       const DtypeInfo* dt = find_dtype(dtype_name);
       if (dt == nullptr) return corrupt(where + " has unknown dtype '" + dtype_name + "'");
-      if (!dt->is_supported) {
-        return unsupported(where + " has dtype " + dtype_name +
-                           "; MemLong reads F32, F16 and BF16 safetensors");
-      }
+      // Other dtypes (e.g. the I64 `embeddings.position_ids` buffer older exports carry) are
+      // validated like the rest but left out of tensors(); a loader that needs one says why.
+      const bool skip = !dt->is_supported;
       SafetensorsTensor t;
       t.name = name;
       t.dtype = dt->dtype;
@@ -186,6 +185,11 @@ Status SafetensorsFile::parse_impl(std::span<const uint8_t> bytes) {
         return corrupt(where + " holds " + std::to_string(end - begin) + " bytes, but its shape " +
                        "and dtype need " + std::to_string(n_elems) + " x " +
                        std::to_string(dt->elem_bytes));
+      }
+      if (skip) {
+        skipped_[name] = "tensor '" + name + "' has dtype " + dtype_name +
+                         "; MemLong reads F32, F16 and BF16 safetensors";
+        continue;
       }
       t.offset = begin;
       t.n_bytes = end - begin;

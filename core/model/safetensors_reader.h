@@ -49,6 +49,9 @@ class SafetensorsFile {
 
   const std::vector<SafetensorsTensor>& tensors() const { return tensors_; }
   const SafetensorsTensor* find(std::string_view name) const;
+  // Tensors of a dtype MemLong does not read (integers, F64, F8), left out of tensors(): name ->
+  // why. A loader that needs one reports this reason instead of "missing".
+  const std::map<std::string, std::string>& skipped() const { return skipped_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const std::string& origin() const { return origin_; }
 
@@ -63,6 +66,7 @@ class SafetensorsFile {
   std::vector<SafetensorsTensor> tensors_;
   std::map<std::string, size_t> index_;
   std::map<std::string, std::string> metadata_;
+  std::map<std::string, std::string> skipped_;
 };
 
 }  // namespace memlong

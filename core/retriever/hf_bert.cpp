@@ -147,7 +147,12 @@ Result<std::unique_ptr<EncoderEmbedder>> load_impl(const std::string& folder, in
   const std::string where = st_path.string();
   auto tensor = [&](const std::string& name) -> Result<const SafetensorsTensor*> {
     const SafetensorsTensor* t = st.find(prefix + name);
-    if (t == nullptr) return corrupt(where + ": tensor '" + prefix + name + "' is missing");
+    if (t == nullptr) {
+      if (auto it = st.skipped().find(prefix + name); it != st.skipped().end()) {
+        return unsupported(where + ": " + it->second);
+      }
+      return corrupt(where + ": tensor '" + prefix + name + "' is missing");
+    }
     // The encoder reads elements in place: a header whose length is not padded to 8 bytes (the
     // safetensors writer pads it) would leave them misaligned.
     const uintptr_t align = t->dtype == DType::kF32 ? 4 : 2;

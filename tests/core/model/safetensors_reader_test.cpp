@@ -110,7 +110,17 @@ TEST(SafetensorsReader, ShapeSizeMismatch) {  // invariant 2
 
 TEST(SafetensorsReader, UnknownAndUnsupportedDtypes) {
   expect_error(file(one("F31", "[2]", "[0,8]"), 8), StatusCode::kCorrupt, "unknown dtype 'F31'");
-  expect_error(file(one("I64", "[1]", "[0,8]"), 8), StatusCode::kUnsupported, "I64");
+  // Integer tensors (e.g. HF's position_ids buffer) are left out, not fatal; still validated.
+  {
+    const std::vector<uint8_t> bytes = file(one("I64", "[1]", "[0,8]"), 8);
+    auto f = SafetensorsFile::parse(bytes, "mem");
+    ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+    EXPECT_TRUE((*f)->tensors().empty());
+    EXPECT_EQ((*f)->find("t"), nullptr);
+    ASSERT_EQ((*f)->skipped().count("t"), 1u);
+    EXPECT_NE((*f)->skipped().at("t").find("I64"), std::string::npos);
+  }
+  expect_error(file(one("I64", "[2]", "[0,8]"), 8), StatusCode::kCorrupt, "bytes");
   expect_error(file(R"({"t":{"dtype":5,"shape":[2],"data_offsets":[0,8]}})", 8),
                StatusCode::kCorrupt, "dtype");
 }
