@@ -57,6 +57,13 @@ Result<std::unique_ptr<MemLongReader>> MemLongReader::create(const Engine& engin
   return r;
 }
 
+Status MemLongReader::enable_device_pool(int64_t device_budget_bytes) {
+  MEMLONG_ASSIGN_OR_RETURN(
+      pool_, DeviceKVPool::create(engine_.model().backend(),
+                                  DeviceKVPool::config_for(bank_.config(), device_budget_bytes)));
+  return Status::ok();
+}
+
 Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, bool is_tail,
                                const ReadCallOptions& options, int64_t score_from,
                                ReadCallResult* result, std::vector<float>* last_logits) {
@@ -70,15 +77,21 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
   // 1-2. Query text = the pass's own text; retrieve top-k, never the pass's own token range.
   const std::string text = tok.decode(ids, /*skip_special=*/true);
   std::vector<float> mem_k, mem_v;
+  std::vector<uint64_t> seqs;
   int64_t n_mem = 0;
   if (bank_.n_entries() > 0) {
     const std::string texts[1] = {text};
     MEMLONG_ASSIGN_OR_RETURN(std::vector<float> q, embedder_.embed(texts, EmbedKind::kQuery));
     ExcludeRange ex{options.doc_id, offset, offset + static_cast<int64_t>(ids.size())};
     report.retrieved = bank_.retrieve(q, config_.top_k, ex);
-    std::vector<uint64_t> seqs;
     for (const RetrievedEntry& e : report.retrieved) seqs.push_back(e.info.seq);
-    MEMLONG_ASSIGN_OR_RETURN(n_mem, bank_.gather(seqs, &mem_k, &mem_v));
+    if (pool_ != nullptr) {
+      // Device bank: only the slot list travels; the gather runs on the backend (upload_memory).
+      MEMLONG_RETURN_IF_ERROR(pool_->ensure(bank_, seqs));
+      for (const RetrievedEntry& e : report.retrieved) n_mem += e.info.n_tokens;
+    } else {
+      MEMLONG_ASSIGN_OR_RETURN(n_mem, bank_.gather(seqs, &mem_k, &mem_v));
+    }
   }
 
   // 3-5. Forward with memory at the retrieval layers; keep the memory layer's stash. The pass
@@ -93,6 +106,10 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
   mem.retrieval_layers = config_.retrieval_layers;
   mem.memory_layer = config_.memory_layer;
   mem.block_id = ++block_counter_;  // one upload serves every segment of this pass
+  if (pool_ != nullptr) {
+    mem.pool = pool_.get();
+    mem.pool_seqs = seqs;
+  }
   MemoryOutputs stash;
   // The last row predicts position offset + n: logits are needed once that reaches score_from.
   const bool want_logits =
@@ -112,6 +129,7 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
       tail_logits_.assign(logits.end() - V, logits.end());
       tail_mem_k_ = mem_k;
       tail_mem_v_ = mem_v;
+      tail_seqs_ = seqs;
       tail_n_mem_ = static_cast<int32_t>(n_mem);
       tail_block_id_ = mem.block_id;
     }
@@ -164,6 +182,12 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
       in.v = std::span<const float>(stash.stash_v).subspan(b * row, (e - b) * row);
       MEMLONG_ASSIGN_OR_RETURN(uint64_t seq, bank_.append(in));
       report.written.push_back(seq);
+      if (pool_ != nullptr) {
+        // TODO(issue 7): append_device from the stash while it is still on the backend (needs
+        // InferenceContext to keep a device stash); today it comes back through the host.
+        if (pool_->free_tokens() < static_cast<int64_t>(e - b)) pool_->retain_only(bank_.entries());
+        MEMLONG_RETURN_IF_ERROR(pool_->append_host(seq, in.k, in.v));
+      }
     }
   }
   result->passes.push_back(std::move(report));
@@ -179,6 +203,10 @@ Result<std::vector<int32_t>> MemLongReader::generate_greedy(int32_t max_tokens) 
   mem.contiguous_positions = config_.position_mode == PositionMode::kContiguous;
   mem.retrieval_layers = config_.retrieval_layers;
   mem.block_id = tail_block_id_;  // still on the backend from the tail pass
+  if (pool_ != nullptr) {
+    mem.pool = pool_.get();
+    mem.pool_seqs = tail_seqs_;
+  }
   std::vector<int32_t> out;
   std::vector<float> logits = tail_logits_;
   const Tokenizer& tok = engine_.tokenizer();
