@@ -180,14 +180,18 @@ Status DeviceKVPool::append_host(uint64_t seq, std::span<const float> k, std::sp
   return Status::ok();
 }
 
-void DeviceKVPool::erase(uint64_t seq) {
+bool DeviceKVPool::release(uint64_t seq) {
   const auto it = entries_.find(seq);
-  if (it == entries_.end()) return;
+  if (it == entries_.end()) return false;
   used_tokens_ -= static_cast<int64_t>(it->second.size());
   free_.insert(free_.end(), it->second.begin(), it->second.end());
   entries_.erase(it);
+  return true;
+}
+
+void DeviceKVPool::erase(uint64_t seq) {
   // Keep the lowest index on top so device slots are reused first (invariant 3).
-  std::sort(free_.begin(), free_.end(), std::greater<>());
+  if (release(seq)) std::sort(free_.begin(), free_.end(), std::greater<>());
 }
 
 int64_t DeviceKVPool::retain_only(std::span<const MemoryEntryInfo> keep) {
@@ -198,7 +202,8 @@ int64_t DeviceKVPool::retain_only(std::span<const MemoryEntryInfo> keep) {
   for (const auto& [seq, slots] : entries_) {
     if (kept.count(seq) == 0) drop.push_back(seq);
   }
-  for (uint64_t seq : drop) erase(seq);
+  for (uint64_t seq : drop) release(seq);
+  if (!drop.empty()) std::sort(free_.begin(), free_.end(), std::greater<>());  // one sort
   return static_cast<int64_t>(drop.size());
 }
 

@@ -102,6 +102,8 @@ class DeviceKVPool {
   // Takes n free slots (device first); OutOfMemory when fewer are free.
   Result<std::vector<int32_t>> take_slots(int32_t n);
   Status upload_slots(std::span<const int32_t> slots);  // into slot_ids_ (grown as needed)
+  // Returns the entry's slots to free_ unsorted (callers sort once); false when not held.
+  bool release(uint64_t seq);
 
   Backend& backend_;
   DeviceKVPoolConfig config_;

@@ -54,6 +54,12 @@ Result<std::unique_ptr<MemLongReader>> MemLongReader::create(const Engine& engin
   auto r = std::unique_ptr<MemLongReader>(new MemLongReader(engine, embedder, bank, config));
   MEMLONG_ASSIGN_OR_RETURN(r->ctx_,
                            engine.new_context(local + kGenerationHeadroom, std::min(local, 512)));
+  // On a GPU the bank's K/V are mirrored in device memory (retrievals gather on the device). The
+  // results are the same bit for bit; when the pool cannot be made, the host path serves.
+  if (engine.model().backend().name().rfind("cuda", 0) == 0) {
+    const Status s = r->enable_device_pool();
+    if (!s.is_ok()) r->pool_.reset();
+  }
   return r;
 }
 

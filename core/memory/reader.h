@@ -71,6 +71,8 @@ class MemLongReader {
   // pool lacks (written before this call, or restored) are copied in on first retrieval; written
   // entries are copied in from the host stash. device_budget_bytes: DeviceKVPoolConfig's.
   // Results equal the host path's bit for bit (the same 16-bit values). Errors: the pool's.
+  // create() calls it (default budget) when the engine's backend is CUDA; the CPU keeps the host
+  // path (the pool would only copy the bank).
   Status enable_device_pool(int64_t device_budget_bytes = -1);
   const DeviceKVPool* device_pool() const { return pool_.get(); }
 
