@@ -112,9 +112,21 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
   mem.retrieval_layers = config_.retrieval_layers;
   mem.memory_layer = config_.memory_layer;
   mem.block_id = ++block_counter_;  // one upload serves every segment of this pass
+  const LlamaConfig& mc = engine_.model().config();
+  const size_t kv_row = static_cast<size_t>(mc.n_head_kv) * static_cast<size_t>(mc.head_dim);
+  const bool device_stash = pool_ != nullptr && options.write_memory;
   if (pool_ != nullptr) {
     mem.pool = pool_.get();
     mem.pool_seqs = seqs;
+  }
+  if (device_stash) {
+    // The pass's stash also stays on the backend; written entries go to the pool from there.
+    const size_t bytes = std::max<size_t>(ids.size() * kv_row * sizeof(float), 4);
+    if (dstash_k_.size_bytes() < bytes) {
+      Backend& be = engine_.model().backend();
+      MEMLONG_ASSIGN_OR_RETURN(dstash_k_, be.alloc(bytes));
+      MEMLONG_ASSIGN_OR_RETURN(dstash_v_, be.alloc(bytes));
+    }
   }
   MemoryOutputs stash;
   // The last row predicts position offset + n: logits are needed once that reaches score_from.
@@ -126,6 +138,10 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
   for (size_t s0 = 0; s0 < ids.size(); s0 += kSegment) {
     const std::span<const int32_t> seg = ids.subspan(s0, std::min(kSegment, ids.size() - s0));
     MemoryOutputs part;
+    if (device_stash) {
+      mem.device_stash_k = dstash_k_.f32() + s0 * kv_row;
+      mem.device_stash_v = dstash_v_.f32() + s0 * kv_row;
+    }
     MEMLONG_ASSIGN_OR_RETURN(
         std::vector<float> logits,
         ctx_->eval(seg, /*all_logits=*/want_logits, mem, options.write_memory ? &part : nullptr));
@@ -188,11 +204,12 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
       in.v = std::span<const float>(stash.stash_v).subspan(b * row, (e - b) * row);
       MEMLONG_ASSIGN_OR_RETURN(uint64_t seq, bank_.append(in));
       report.written.push_back(seq);
-      if (pool_ != nullptr) {
-        // TODO(issue 7): append_device from the stash while it is still on the backend (needs
-        // InferenceContext to keep a device stash); today it comes back through the host.
+      if (device_stash) {
+        // From the stash still on the backend: no host -> device upload.
         if (pool_->free_tokens() < static_cast<int64_t>(e - b)) pool_->retain_only(bank_.entries());
-        MEMLONG_RETURN_IF_ERROR(pool_->append_host(seq, in.k, in.v));
+        MEMLONG_RETURN_IF_ERROR(pool_->append_device(seq, dstash_k_.f32() + b * row,
+                                                     dstash_v_.f32() + b * row,
+                                                     static_cast<int32_t>(e - b)));
       }
     }
   }

@@ -101,6 +101,7 @@ class MemLongReader {
   uint64_t block_counter_ = 0;  // memory block ids for InferenceContext's upload cache
   std::vector<float> tail_logits_;
   std::unique_ptr<DeviceKVPool> pool_;  // optional device copy of the bank's K/V
+  DeviceBuffer dstash_k_, dstash_v_;    // with pool_: one pass's stash on the backend
   static constexpr int32_t kGenerationHeadroom = 64;
 };
 

@@ -305,6 +305,11 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
           b.copy_to_host(mem_out->stash_k.data() + at, k, static_cast<size_t>(n * kv_dim) * 4));
       MEMLONG_RETURN_IF_ERROR(
           b.copy_to_host(mem_out->stash_v.data() + at, v, static_cast<size_t>(n * kv_dim) * 4));
+      if (mem->device_stash_k != nullptr && mem->device_stash_v != nullptr) {
+        // The same rows kept on the backend (DeviceKVPool::append_device, no upload).
+        b.copy(mem->device_stash_k + at, k, static_cast<size_t>(n * kv_dim) * 4);
+        b.copy(mem->device_stash_v + at, v, static_cast<size_t>(n * kv_dim) * 4);
+      }
       // Ingestion shortcut (§2.2, exact): the stash depends only on layers 0..m-1 and layer m's
       // norm and K/V projections, so a pass that only writes memory stops here.
       if (mem->memory_only) {

@@ -75,6 +75,11 @@ struct MemoryAttention {
   // their token count). block_id caching applies as for host K/V.
   DeviceKVPool* pool = nullptr;
   std::span<const uint64_t> pool_seqs;
+  // Optional: with a stash requested (eval's `out`), the memory layer's pre-RoPE K/V of this
+  // call's tokens are also copied into these backend buffers ([n, Hkv, dh] f32 each, room for the
+  // call's tokens), so a DeviceKVPool can take them without a host -> device upload.
+  float* device_stash_k = nullptr;
+  float* device_stash_v = nullptr;
 };
 
 // What a memory-aware eval() hands back besides logits.
