@@ -2,6 +2,7 @@
 // k = n_in, H / Hkv = heads, dh = head dim.
 #include "cuda/cuda_backend.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -333,6 +334,7 @@ void CudaBackend::attention(const float* q, const float* k_cache, const float* v
   a.mem_v = p.n_mem > 0 ? p.mem_v : nullptr;
   a.out = out;
   a.mem_mass = p.mem_mass;
+  a.mem_token_mass = a.mem_k != nullptr ? p.mem_token_mass : nullptr;
   a.n_head = p.n_head;
   a.n_head_kv = p.n_head_kv;
   a.head_dim = p.head_dim;
@@ -353,5 +355,60 @@ void CudaBackend::add(float* y, const float* x, int64_t n) {
   if (!bind_device()) return;
   record(cuda_ops::add(y, x, n, stream_));
 }
+
+// ---- MemLong K/V slot pool (issue 7) ----
+namespace {
+
+cuda_ops::KvPoolArgs pool_args(const Backend::KvPoolView& p) {
+  cuda_ops::KvPoolArgs a{};
+  a.device = p.device;
+  a.host = p.host;
+  a.n_device = p.n_device;
+  a.n_host = p.n_host;
+  a.dtype = static_cast<uint32_t>(p.dtype);
+  a.row_elems = p.row_elems;
+  return a;
+}
+
+}  // namespace
+
+Result<DeviceBuffer> CudaBackend::alloc_host_mapped(size_t size_bytes) {
+  if (!healthy()) return error_;
+  if (!bind_device()) return error_;
+  void* host = nullptr;
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaHostAlloc(&host, std::max<size_t>(size_bytes, 1),
+                                             cudaHostAllocMapped | cudaHostAllocPortable));
+  std::memset(host, 0, size_bytes);
+  void* dev = nullptr;
+  const cudaError_t e = cudaHostGetDevicePointer(&dev, host, 0);
+  if (e != cudaSuccess) {
+    (void)cudaFreeHost(host);
+    return cuda_check::from_cuda(e, "cudaHostGetDevicePointer");
+  }
+  // The deleter gets dev; with unified addressing (every 64-bit sm_80+ setup) dev == host.
+  return DeviceBuffer(dev, size_bytes, [host](void*) { (void)cudaFreeHost(host); });
+}
+
+int64_t CudaBackend::memory_free_bytes() {
+  if (!bind_device()) return 0;
+  size_t free_b = 0, total_b = 0;
+  if (!record(cuda_check::from_cuda(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo"))) {
+    return 0;
+  }
+  return static_cast<int64_t>(free_b + allocator_->bytes_cached());
+}
+
+void CudaBackend::kv_pool_store(const KvPoolView& pool, const int32_t* slots, int32_t n,
+                                const float* k, const float* v) {
+  if (!bind_device()) return;
+  record(cuda_ops::kv_pool_store(pool_args(pool), slots, n, k, v, stream_));
+}
+
+void CudaBackend::kv_pool_gather(const KvPoolView& pool, const int32_t* slots, int32_t n,
+                                 float* k_out, float* v_out) {
+  if (!bind_device()) return;
+  record(cuda_ops::kv_pool_gather(pool_args(pool), slots, n, k_out, v_out, stream_));
+}
+// ---- end of the K/V slot pool ----
 
 }  // namespace memlong

@@ -60,6 +60,16 @@ class CudaBackend final : public Backend {
   void swiglu(const float* gate, const float* up, int64_t n, float* out) override;
   void add(float* y, const float* x, int64_t n) override;
 
+  // MemLong K/V slot pool (issue 7): host regions are cudaHostAlloc(Mapped) memory, addressed by
+  // kernels through cudaHostGetDevicePointer; memory_free_bytes = cudaMemGetInfo's free bytes
+  // plus the allocator's cached (reusable) bytes.
+  Result<DeviceBuffer> alloc_host_mapped(size_t size_bytes) override;
+  int64_t memory_free_bytes() override;
+  void kv_pool_store(const KvPoolView& pool, const int32_t* slots, int32_t n, const float* k,
+                     const float* v) override;
+  void kv_pool_gather(const KvPoolView& pool, const int32_t* slots, int32_t n, float* k_out,
+                      float* v_out) override;
+
   // Scratch budget of the prefill GEMM's dequantized weight chunk (64 MiB: 16k rows of 2048).
   static constexpr size_t kGemmScratchBytes = size_t{64} << 20;
 

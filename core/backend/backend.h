@@ -141,6 +141,36 @@ class Backend {
   virtual void swiglu(const float* gate, const float* up, int64_t n, float* out) = 0;
   // y += x, elementwise over n values.
   virtual void add(float* y, const float* x, int64_t n) = 0;
+
+  // ---- MemLong K/V slot pool (issue 7; used by core/memory/device_kv_pool.h) ----
+  // A pool of token slots holding memory-layer K/V in a 16-bit type. Slot s holds one token: its K
+  // row then its V row, row_elems (= Hkv * dh) values each, dtype kF16 or kBF16 (f32 -> 16 bit
+  // rounds to nearest even, as core/common/half.h; 16 bit -> f32 is exact). Slots [0, n_device)
+  // are in `device` (from alloc()), slots [n_device, n_device + n_host) in `host` (from
+  // alloc_host_mapped(), at index s - n_device), so a pool may outgrow backend memory.
+  struct KvPoolView {
+    void* device = nullptr;
+    void* host = nullptr;
+    int64_t n_device = 0;
+    int64_t n_host = 0;
+    DType dtype = DType::kBF16;
+    int32_t row_elems = 0;
+  };
+  // Host memory the ops can read and write (CUDA: pinned and mapped into the device's address
+  // space; data() is the address kernels use). The CPU backend: alloc(). Zeroed.
+  virtual Result<DeviceBuffer> alloc_host_mapped(size_t size_bytes) = 0;
+  // Backend memory still free for alloc() in bytes, or -1 when bounded only by the host (CPU).
+  virtual int64_t memory_free_bytes() = 0;
+  // For i < n: slot slots[i] <- (k[i, :], v[i, :]) ([n, row_elems] f32, backend memory). slots:
+  // backend int32 [n], distinct, inside the pool. A slot outside the pool is a caller error: the
+  // CPU backend reports a sticky InvalidArgument; the CUDA backend skips the row in store and
+  // gives zero rows in gather (a check would cost a device-to-host read per op).
+  virtual void kv_pool_store(const KvPoolView& pool, const int32_t* slots, int32_t n,
+                             const float* k, const float* v) = 0;
+  // For i < n: k_out[i, :], v_out[i, :] = slot slots[i] as f32 ([n, row_elems], backend memory).
+  virtual void kv_pool_gather(const KvPoolView& pool, const int32_t* slots, int32_t n, float* k_out,
+                              float* v_out) = 0;
+  // ---- end of the K/V slot pool ----
 };
 
 // The CPU backend with n_threads worker threads (<= 0: one per core). exact_activations: see

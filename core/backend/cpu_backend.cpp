@@ -58,7 +58,7 @@ void CpuBackend::copy_to_device(void* dst, const void* host_src, size_t n_bytes)
 
 Status CpuBackend::copy_to_host(void* host_dst, const void* src, size_t n_bytes) {
   std::memcpy(host_dst, src, n_bytes);
-  return Status::ok();
+  return error_;
 }
 
 void CpuBackend::copy(void* dst, const void* src, size_t n_bytes) {
@@ -356,6 +356,72 @@ void CpuBackend::swiglu(const float* gate, const float* up, int64_t n, float* ou
 void CpuBackend::add(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
+
+// ---- MemLong K/V slot pool (issue 7) ----
+namespace {
+
+// The slot's K row (V follows at + row_elems), or null outside the pool. Same addressing as
+// cuda/kernels/kv_pool_codec.h slot_row.
+uint16_t* pool_slot(const Backend::KvPoolView& pool, int64_t slot) {
+  if (slot < 0 || slot >= pool.n_device + pool.n_host) return nullptr;
+  const int64_t per_slot = 2 * static_cast<int64_t>(pool.row_elems);
+  return slot < pool.n_device
+             ? static_cast<uint16_t*>(pool.device) + slot * per_slot
+             : static_cast<uint16_t*>(pool.host) + (slot - pool.n_device) * per_slot;
+}
+
+}  // namespace
+
+void CpuBackend::kv_pool_store(const KvPoolView& pool, const int32_t* slots, int32_t n,
+                               const float* k, const float* v) {
+  if (!error_.is_ok()) return;
+  if (pool.dtype != DType::kF16 && pool.dtype != DType::kBF16) {
+    error_ = invalid_argument("kv_pool_store: pool type " + std::string(dtype_name(pool.dtype)));
+    return;
+  }
+  const bool bf16 = pool.dtype == DType::kBF16;
+  const int64_t re = pool.row_elems;
+  for (int32_t i = 0; i < n; ++i) {
+    uint16_t* dst = pool_slot(pool, slots[i]);
+    if (dst == nullptr) {
+      error_ =
+          invalid_argument("kv_pool_store: slot " + std::to_string(slots[i]) + " outside the pool");
+      return;
+    }
+    const float* kr = k + i * re;
+    const float* vr = v + i * re;
+    for (int64_t j = 0; j < re; ++j) {
+      dst[j] = bf16 ? f32_to_bf16(kr[j]) : f32_to_f16(kr[j]);
+      dst[re + j] = bf16 ? f32_to_bf16(vr[j]) : f32_to_f16(vr[j]);
+    }
+  }
+}
+
+void CpuBackend::kv_pool_gather(const KvPoolView& pool, const int32_t* slots, int32_t n,
+                                float* k_out, float* v_out) {
+  if (!error_.is_ok()) return;
+  if (pool.dtype != DType::kF16 && pool.dtype != DType::kBF16) {
+    error_ = invalid_argument("kv_pool_gather: pool type " + std::string(dtype_name(pool.dtype)));
+    return;
+  }
+  const bool bf16 = pool.dtype == DType::kBF16;
+  const int64_t re = pool.row_elems;
+  for (int32_t i = 0; i < n; ++i) {
+    const uint16_t* src = pool_slot(pool, slots[i]);
+    if (src == nullptr) {
+      error_ = invalid_argument("kv_pool_gather: slot " + std::to_string(slots[i]) +
+                                " outside the pool");
+      return;
+    }
+    float* kr = k_out + i * re;
+    float* vr = v_out + i * re;
+    for (int64_t j = 0; j < re; ++j) {
+      kr[j] = bf16 ? bf16_to_f32(src[j]) : f16_to_f32(src[j]);
+      vr[j] = bf16 ? bf16_to_f32(src[re + j]) : f16_to_f32(src[re + j]);
+    }
+  }
+}
+// ---- end of the K/V slot pool ----
 
 std::unique_ptr<Backend> make_cpu_backend(int n_threads, bool exact_activations) {
   return std::make_unique<CpuBackend>(n_threads, exact_activations);

@@ -26,7 +26,7 @@ class CpuBackend final : public Backend {
   void copy_to_device(void* dst, const void* host_src, size_t n_bytes) override;
   Status copy_to_host(void* host_dst, const void* src, size_t n_bytes) override;
   void copy(void* dst, const void* src, size_t n_bytes) override;
-  Status synchronize() override { return Status::ok(); }
+  Status synchronize() override { return error_; }
 
   Result<WeightHandle> upload_weight(const TensorView& tensor) override;
 
@@ -43,9 +43,20 @@ class CpuBackend final : public Backend {
   void swiglu(const float* gate, const float* up, int64_t n, float* out) override;
   void add(float* y, const float* x, int64_t n) override;
 
+  // MemLong K/V slot pool (issue 7): host memory; rounding as core/common/half.h.
+  Result<DeviceBuffer> alloc_host_mapped(size_t size_bytes) override { return alloc(size_bytes); }
+  int64_t memory_free_bytes() override { return -1; }
+  void kv_pool_store(const KvPoolView& pool, const int32_t* slots, int32_t n, const float* k,
+                     const float* v) override;
+  void kv_pool_gather(const KvPoolView& pool, const int32_t* slots, int32_t n, float* k_out,
+                      float* v_out) override;
+
   ThreadPool& pool() { return pool_; }
+  // The first kv_pool_* shape error (slot outside the pool), reported by synchronize().
+  Status status() const { return error_; }
 
  private:
+  Status error_;
   ThreadPool pool_;
   bool exact_activations_ = false;
   // Converts x [n, k] to `type` (the weights' vec_dot type) into `dst`; returns the row size.

@@ -54,7 +54,20 @@ Result<std::unique_ptr<MemLongReader>> MemLongReader::create(const Engine& engin
   auto r = std::unique_ptr<MemLongReader>(new MemLongReader(engine, embedder, bank, config));
   MEMLONG_ASSIGN_OR_RETURN(r->ctx_,
                            engine.new_context(local + kGenerationHeadroom, std::min(local, 512)));
+  // On a GPU the bank's K/V are mirrored in device memory (retrievals gather on the device). The
+  // results are the same bit for bit; when the pool cannot be made, the host path serves.
+  if (engine.model().backend().name().rfind("cuda", 0) == 0) {
+    const Status s = r->enable_device_pool();
+    if (!s.is_ok()) r->pool_.reset();
+  }
   return r;
+}
+
+Status MemLongReader::enable_device_pool(int64_t device_budget_bytes) {
+  MEMLONG_ASSIGN_OR_RETURN(
+      pool_, DeviceKVPool::create(engine_.model().backend(),
+                                  DeviceKVPool::config_for(bank_.config(), device_budget_bytes)));
+  return Status::ok();
 }
 
 Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, bool is_tail,
@@ -70,15 +83,21 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
   // 1-2. Query text = the pass's own text; retrieve top-k, never the pass's own token range.
   const std::string text = tok.decode(ids, /*skip_special=*/true);
   std::vector<float> mem_k, mem_v;
+  std::vector<uint64_t> seqs;
   int64_t n_mem = 0;
   if (bank_.n_entries() > 0) {
     const std::string texts[1] = {text};
     MEMLONG_ASSIGN_OR_RETURN(std::vector<float> q, embedder_.embed(texts, EmbedKind::kQuery));
     ExcludeRange ex{options.doc_id, offset, offset + static_cast<int64_t>(ids.size())};
     report.retrieved = bank_.retrieve(q, config_.top_k, ex);
-    std::vector<uint64_t> seqs;
     for (const RetrievedEntry& e : report.retrieved) seqs.push_back(e.info.seq);
-    MEMLONG_ASSIGN_OR_RETURN(n_mem, bank_.gather(seqs, &mem_k, &mem_v));
+    if (pool_ != nullptr) {
+      // Device bank: only the slot list travels; the gather runs on the backend (upload_memory).
+      MEMLONG_RETURN_IF_ERROR(pool_->ensure(bank_, seqs));
+      for (const RetrievedEntry& e : report.retrieved) n_mem += e.info.n_tokens;
+    } else {
+      MEMLONG_ASSIGN_OR_RETURN(n_mem, bank_.gather(seqs, &mem_k, &mem_v));
+    }
   }
 
   // 3-5. Forward with memory at the retrieval layers; keep the memory layer's stash. The pass
@@ -93,6 +112,22 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
   mem.retrieval_layers = config_.retrieval_layers;
   mem.memory_layer = config_.memory_layer;
   mem.block_id = ++block_counter_;  // one upload serves every segment of this pass
+  const LlamaConfig& mc = engine_.model().config();
+  const size_t kv_row = static_cast<size_t>(mc.n_head_kv) * static_cast<size_t>(mc.head_dim);
+  const bool device_stash = pool_ != nullptr && options.write_memory;
+  if (pool_ != nullptr) {
+    mem.pool = pool_.get();
+    mem.pool_seqs = seqs;
+  }
+  if (device_stash) {
+    // The pass's stash also stays on the backend; written entries go to the pool from there.
+    const size_t bytes = std::max<size_t>(ids.size() * kv_row * sizeof(float), 4);
+    if (dstash_k_.size_bytes() < bytes) {
+      Backend& be = engine_.model().backend();
+      MEMLONG_ASSIGN_OR_RETURN(dstash_k_, be.alloc(bytes));
+      MEMLONG_ASSIGN_OR_RETURN(dstash_v_, be.alloc(bytes));
+    }
+  }
   MemoryOutputs stash;
   // The last row predicts position offset + n: logits are needed once that reaches score_from.
   const bool want_logits =
@@ -103,6 +138,10 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
   for (size_t s0 = 0; s0 < ids.size(); s0 += kSegment) {
     const std::span<const int32_t> seg = ids.subspan(s0, std::min(kSegment, ids.size() - s0));
     MemoryOutputs part;
+    if (device_stash) {
+      mem.device_stash_k = dstash_k_.f32() + s0 * kv_row;
+      mem.device_stash_v = dstash_v_.f32() + s0 * kv_row;
+    }
     MEMLONG_ASSIGN_OR_RETURN(
         std::vector<float> logits,
         ctx_->eval(seg, /*all_logits=*/want_logits, mem, options.write_memory ? &part : nullptr));
@@ -112,6 +151,7 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
       tail_logits_.assign(logits.end() - V, logits.end());
       tail_mem_k_ = mem_k;
       tail_mem_v_ = mem_v;
+      tail_seqs_ = seqs;
       tail_n_mem_ = static_cast<int32_t>(n_mem);
       tail_block_id_ = mem.block_id;
     }
@@ -164,6 +204,13 @@ Status MemLongReader::run_pass(std::span<const int32_t> ids, int64_t offset, boo
       in.v = std::span<const float>(stash.stash_v).subspan(b * row, (e - b) * row);
       MEMLONG_ASSIGN_OR_RETURN(uint64_t seq, bank_.append(in));
       report.written.push_back(seq);
+      if (device_stash) {
+        // From the stash still on the backend: no host -> device upload.
+        if (pool_->free_tokens() < static_cast<int64_t>(e - b)) pool_->retain_only(bank_.entries());
+        MEMLONG_RETURN_IF_ERROR(pool_->append_device(seq, dstash_k_.f32() + b * row,
+                                                     dstash_v_.f32() + b * row,
+                                                     static_cast<int32_t>(e - b)));
+      }
     }
   }
   result->passes.push_back(std::move(report));
@@ -179,6 +226,10 @@ Result<std::vector<int32_t>> MemLongReader::generate_greedy(int32_t max_tokens) 
   mem.contiguous_positions = config_.position_mode == PositionMode::kContiguous;
   mem.retrieval_layers = config_.retrieval_layers;
   mem.block_id = tail_block_id_;  // still on the backend from the tail pass
+  if (pool_ != nullptr) {
+    mem.pool = pool_.get();
+    mem.pool_seqs = tail_seqs_;
+  }
   std::vector<int32_t> out;
   std::vector<float> logits = tail_logits_;
   const Tokenizer& tok = engine_.tokenizer();

@@ -17,6 +17,7 @@
 
 #include "core/common/cancel.h"
 #include "core/engine/engine.h"
+#include "core/memory/device_kv_pool.h"
 #include "core/memory/memlong_config.h"
 #include "core/memory/memory_bank.h"
 #include "core/retriever/embedder.h"
@@ -65,6 +66,16 @@ class MemLongReader {
   // InvalidArgument when no tail pass has run.
   Result<std::vector<int32_t>> generate_greedy(int32_t max_tokens);
 
+  // Keeps the bank's K/V in the engine backend's memory as well (DeviceKVPool, issue 7):
+  // retrievals are gathered on the backend instead of uploaded from the host bank. Entries the
+  // pool lacks (written before this call, or restored) are copied in on first retrieval; written
+  // entries are copied in from the host stash. device_budget_bytes: DeviceKVPoolConfig's.
+  // Results equal the host path's bit for bit (the same 16-bit values). Errors: the pool's.
+  // create() calls it (default budget) when the engine's backend is CUDA; the CPU keeps the host
+  // path (the pool would only copy the bank).
+  Status enable_device_pool(int64_t device_budget_bytes = -1);
+  const DeviceKVPool* device_pool() const { return pool_.get(); }
+
   const MemLongConfig& config() const { return config_; }
   MemoryBank& bank() { return bank_; }
 
@@ -84,10 +95,13 @@ class MemLongReader {
   std::unique_ptr<InferenceContext> ctx_;
   // The last tail pass: the memory it attended to and its final logits (for generate_greedy).
   std::vector<float> tail_mem_k_, tail_mem_v_;
+  std::vector<uint64_t> tail_seqs_;  // with a device pool: the tail's entries
   int32_t tail_n_mem_ = 0;
   uint64_t tail_block_id_ = 0;
   uint64_t block_counter_ = 0;  // memory block ids for InferenceContext's upload cache
   std::vector<float> tail_logits_;
+  std::unique_ptr<DeviceKVPool> pool_;  // optional device copy of the bank's K/V
+  DeviceBuffer dstash_k_, dstash_v_;    // with pool_: one pass's stash on the backend
   static constexpr int32_t kGenerationHeadroom = 64;
 };
 

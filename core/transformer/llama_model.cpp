@@ -8,6 +8,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/memory/device_kv_pool.h"
+
 namespace memlong {
 namespace {
 
@@ -159,7 +161,9 @@ Status InferenceContext::upload_memory(const MemoryAttention& mem) {
   mem_block_id_ = 0;
   mem_contiguous_ = mem.contiguous_positions;
   if (mem.n_mem <= 0) return Status::ok();
-  if (mem.k == nullptr || mem.v == nullptr) return invalid_argument("memory K/V missing");
+  if (mem.pool == nullptr && (mem.k == nullptr || mem.v == nullptr)) {
+    return invalid_argument("memory K/V missing");
+  }
   const size_t row = static_cast<size_t>(c.n_head_kv) * static_cast<size_t>(c.head_dim);
   const size_t bytes = static_cast<size_t>(mem.n_mem) * row * sizeof(float);
   if (mem_k_.size_bytes() < bytes) {
@@ -167,8 +171,18 @@ Status InferenceContext::upload_memory(const MemoryAttention& mem) {
     MEMLONG_ASSIGN_OR_RETURN(mem_v_, b.alloc(bytes));
     MEMLONG_ASSIGN_OR_RETURN(mem_positions_, b.alloc(static_cast<size_t>(mem.n_mem) * 4));
   }
-  b.copy_to_device(mem_k_.data(), mem.k, bytes);
-  b.copy_to_device(mem_v_.data(), mem.v, bytes);
+  if (mem.pool != nullptr) {
+    // Device memory bank: a gather on the backend, no host -> device K/V upload.
+    MEMLONG_ASSIGN_OR_RETURN(
+        int64_t m, mem.pool->gather(mem.pool_seqs, mem_k_.f32(), mem_v_.f32(), mem.n_mem));
+    if (m != mem.n_mem) {
+      return invalid_argument("memory pool entries hold " + std::to_string(m) +
+                              " tokens, n_mem is " + std::to_string(mem.n_mem));
+    }
+  } else {
+    b.copy_to_device(mem_k_.data(), mem.k, bytes);
+    b.copy_to_device(mem_v_.data(), mem.v, bytes);
+  }
   if (mem.contiguous_positions) {
     // Memory token t sits at position t, right before the local window (MEMLONG.md §5.3); the
     // stored keys are pre-RoPE, so rotate the backend copy once per call, never the bank's.
@@ -291,6 +305,11 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
           b.copy_to_host(mem_out->stash_k.data() + at, k, static_cast<size_t>(n * kv_dim) * 4));
       MEMLONG_RETURN_IF_ERROR(
           b.copy_to_host(mem_out->stash_v.data() + at, v, static_cast<size_t>(n * kv_dim) * 4));
+      if (mem->device_stash_k != nullptr && mem->device_stash_v != nullptr) {
+        // The same rows kept on the backend (DeviceKVPool::append_device, no upload).
+        b.copy(mem->device_stash_k + at, k, static_cast<size_t>(n * kv_dim) * 4);
+        b.copy(mem->device_stash_v + at, v, static_cast<size_t>(n * kv_dim) * 4);
+      }
       // Ingestion shortcut (§2.2, exact): the stash depends only on layers 0..m-1 and layer m's
       // norm and K/V projections, so a pass that only writes memory stops here.
       if (mem->memory_only) {

@@ -18,6 +18,8 @@
 
 namespace memlong {
 
+class DeviceKVPool;  // core/memory/device_kv_pool.h
+
 class LlamaModel {
  public:
   // Uploads the weights of `file` to `backend`. `file` must outlive the model when the backend
@@ -68,6 +70,16 @@ struct MemoryAttention {
   // Citations: when set and eval() gets an `out`, out->mem_token_mass receives each memory
   // token's attention weight summed over the retrieval layers, query heads and this call's tokens.
   bool want_token_mass = false;
+  // Memory already on the backend (issue 7): when `pool` is set, the block is the pool's entries
+  // `pool_seqs` in this order, gathered on the backend (k and v are ignored; n_mem must equal
+  // their token count). block_id caching applies as for host K/V.
+  DeviceKVPool* pool = nullptr;
+  std::span<const uint64_t> pool_seqs;
+  // Optional: with a stash requested (eval's `out`), the memory layer's pre-RoPE K/V of this
+  // call's tokens are also copied into these backend buffers ([n, Hkv, dh] f32 each, room for the
+  // call's tokens), so a DeviceKVPool can take them without a host -> device upload.
+  float* device_stash_k = nullptr;
+  float* device_stash_v = nullptr;
 };
 
 // What a memory-aware eval() hands back besides logits.

@@ -6,6 +6,10 @@
 //           overhead is 1 - tg_mem / tg
 //   memory gather  host -> device upload of one block's K and V ([n_mem, Hkv, dh] f32 each), the
 //           per-pass cost of a new retrieval (InferenceContext::upload_memory)
+//   memory gather (pool)  the same block gathered on the device from a DeviceKVPool (bf16 slots,
+//           8 x n_mem capacity, entries of 128 tokens, every 4th entry retrieved) into f32
+//           K/V: the device-bank path (issue 7); "(host pool)": the same with every slot in
+//           mapped pinned host memory (the overflow region), read by the kernel over the bus
 //   bandwidth bound  tg can at best read every weight once per token: bound = measured device
 //           copy bandwidth / weight bytes per token (all matrices incl. the LM head; the
 //           embedding table is read one row per token and left out unless tied)
@@ -16,6 +20,7 @@
 //   cuda_bench [--device cuda|cpu] [--json FILE] [--reps 3] [--warmup 1] [--n-prompt 512]
 //              [--n-gen 128] [--n-mem 1024] [--models smollm2,1b] [--types q4_0,q8_0]
 //              [--tmp DIR]
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -28,6 +33,7 @@
 #include <vector>
 
 #include "core/backend/backend_loader.h"
+#include "core/memory/device_kv_pool.h"
 #include "core/model/model_file.h"
 #include "core/model/synthetic_model.h"
 #include "core/transformer/llama_model.h"
@@ -99,6 +105,7 @@ struct ModelResult {
   uint64_t weight_bytes_per_token = 0;
   Stats pp, tg, tg_mem;
   double load_s = 0.0, gather_ms = 0.0, gather_bytes = 0.0;
+  double pool_gather_ms = 0.0, host_pool_gather_ms = 0.0;
 };
 
 Result<ModelResult> bench_model(Backend& b, const std::string& shape, const std::string& type,
@@ -202,6 +209,40 @@ Result<ModelResult> bench_model(Backend& b, const std::string& shape, const std:
     MEMLONG_RETURN_IF_ERROR(b.synchronize());
     r.gather_ms = seconds_since(t0) * 1e3 / reps;
     r.gather_bytes = 2.0 * static_cast<double>(bytes);
+    // The device bank: the same n_mem tokens gathered from a slot pool (device, then host region).
+    for (int host_only = 0; host_only < 2; ++host_only) {
+      DeviceKVPoolConfig pc;
+      pc.n_head_kv = c.n_head_kv;
+      pc.head_dim = c.head_dim;
+      pc.dtype = MemoryDType::kBF16;
+      pc.capacity_tokens = 8 * static_cast<int64_t>(o.n_mem) + 128;
+      pc.device_budget_bytes = host_only ? 0 : -1;
+      MEMLONG_ASSIGN_OR_RETURN(auto pool, DeviceKVPool::create(b, pc));
+      constexpr int32_t kEntry = 128;
+      std::vector<uint64_t> pick;
+      int64_t picked = 0;
+      for (uint64_t seq = 0; picked < o.n_mem; ++seq) {
+        // Entries never exceed the n_mem-token sample block the K/V come from.
+        const int64_t full = std::min<int64_t>(kEntry, o.n_mem);
+        const auto n =
+            static_cast<int32_t>(seq % 4 == 0 ? std::min<int64_t>(full, o.n_mem - picked) : full);
+        const size_t vals = static_cast<size_t>(n) * static_cast<size_t>(kv_row);
+        MEMLONG_RETURN_IF_ERROR(
+            pool->append_host(seq, std::span(mem_k.data(), vals), std::span(mem_v.data(), vals)));
+        if (seq % 4 == 0) {
+          pick.push_back(seq);
+          picked += n;
+        }
+      }
+      MEMLONG_RETURN_IF_ERROR(b.synchronize());
+      const auto t1 = Clock::now();
+      for (int i = 0; i < reps; ++i) {
+        MEMLONG_ASSIGN_OR_RETURN(int64_t m, pool->gather(pick, dk.f32(), dv.f32(), o.n_mem));
+        (void)m;
+      }
+      MEMLONG_RETURN_IF_ERROR(b.synchronize());
+      (host_only ? r.host_pool_gather_ms : r.pool_gather_ms) = seconds_since(t1) * 1e3 / reps;
+    }
   }
   std::error_code ec;
   std::filesystem::remove(path, ec);
@@ -283,6 +324,8 @@ int run(int argc, char** argv) {
         << ", \"memory_overhead\": " << (1.0 - r.tg_mem.mean / r.tg.mean)
         << ", \"memory_gather_ms\": " << r.gather_ms
         << ", \"memory_gather_bytes\": " << r.gather_bytes
+        << ", \"memory_gather_pool_ms\": " << r.pool_gather_ms
+        << ", \"memory_gather_host_pool_ms\": " << r.host_pool_gather_ms
         << ", \"tg_bandwidth_bound_tps\": " << bound
         << ", \"tg_fraction_of_bound\": " << r.tg.mean / bound << "}";
     }
@@ -304,12 +347,13 @@ int run(int argc, char** argv) {
       const double bound = *bw * 1e9 / static_cast<double>(r->weight_bytes_per_token);
       std::printf(
           "%-14s pp%d %9.1f ± %6.1f tok/s | tg%d %8.1f ± %5.1f tok/s (bound %.0f, %.0f%%) | "
-          "tg+memory(%d) %8.1f tok/s (overhead %.1f%%) | gather %.3f ms (%.1f GB/s) | load %.2f "
-          "s\n",
+          "tg+memory(%d) %8.1f tok/s (overhead %.1f%%) | gather %.3f ms (%.1f GB/s), pool %.3f "
+          "ms, host pool %.3f ms | load %.2f s\n",
           r->name.c_str(), o.n_prompt, r->pp.mean, r->pp.stddev, o.n_gen, r->tg.mean, r->tg.stddev,
           bound, 100.0 * r->tg.mean / bound, o.n_mem, r->tg_mem.mean,
           100.0 * (1.0 - r->tg_mem.mean / r->tg.mean), r->gather_ms,
-          r->gather_bytes / (r->gather_ms * 1e-3) / 1e9, r->load_s);
+          r->gather_bytes / (r->gather_ms * 1e-3) / 1e9, r->pool_gather_ms, r->host_pool_gather_ms,
+          r->load_s);
       results.push_back(std::move(r).value());
       if (!write_json(results)) return 1;
     }

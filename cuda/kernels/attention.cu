@@ -1,17 +1,26 @@
 // Causal grouped-query attention over the KV cache, joint with MemLong memory keys
 // (MEMLONG.md §5): for query row i and head h, the keys are [memory 0..n_mem) ; [local
 // 0..n_vis) with n_vis = min(n_kv, q_pos0 + i + 1), all under ONE softmax; optionally the softmax
-// mass on the memory keys is written to mem_mass[i, h].
+// mass on the memory keys is written to mem_mass[i, h], and each memory token's final weight is
+// added to mem_token_mass[t] (summed over the call's (i, h) pairs).
 // Legend: H / Hkv = query / KV heads, dh = head dim (<= 256), W = warps per block.
 // One thread block per (i, h). Warp w takes keys w, w + W, ...; per key the warp computes the
 // score (lanes split dh, shuffle reduction) and updates an online softmax (running max m, sum l,
 // memory sum l_mem, output acc rescaled by exp(m_old - m_new), Milakov & Gimelshein 2018). The
 // warps' partial states are then merged through shared memory with factors exp(m_w - max_w m_w).
+// The online-softmax arithmetic lives in softmax_merge.h (host-tested).
+// mem_token_mass: a key's final weight needs the final max and sum, known only after the merge,
+// so a second pass over the memory keys recomputes their scores (same code, same result) and
+// adds final_weight(s) with atomicAdd: one add per (block, memory token). The order of those
+// adds varies between runs, so the sums are reproducible to float rounding (~1e-7 relative per
+// add), not bit for bit. The recomputation reads the memory keys twice but needs no shared
+// memory proportional to n_mem; it runs only when citations ask for it.
 // This serves prefill and decode alike; it is not a tiled flash kernel (TODO(issue 7): split the
 // keys across blocks for long decode contexts, where H blocks leave most SMs idle).
 #include <cmath>
 
 #include "cuda/kernels/kernels.h"
+#include "cuda/kernels/softmax_merge.h"
 #include "cuda/launch_shape.h"
 
 namespace memlong::cuda_ops {
@@ -19,11 +28,24 @@ namespace {
 
 using cuda_shape::kAttnMaxHeadDim;
 using cuda_shape::kAttnWarps;
+using cuda_softmax::SoftmaxState;
 constexpr int kPerLane = kAttnMaxHeadDim / 32;
 
 __device__ __forceinline__ float warp_sum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
+}
+
+// q . k * scale for one key row, lanes splitting dh; every lane gets the result.
+__device__ __forceinline__ float key_score(const float (&qv)[kPerLane], const float* kr, int dh,
+                                           int lane, float scale) {
+  float s = 0.0f;
+#pragma unroll
+  for (int e = 0; e < kPerLane; ++e) {
+    const int d = lane + 32 * e;
+    if (d < dh) s += qv[e] * kr[d];
+  }
+  return warp_sum(s) * scale;
 }
 
 __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionArgs a) {
@@ -47,35 +69,25 @@ __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionArg
     qv[e] = d < dh ? qi[d] : 0.0f;
     acc[e] = 0.0f;
   }
-  float m = -INFINITY, l = 0.0f, l_mem = 0.0f;
+  SoftmaxState st;
   for (int t = warp; t < n_mem + n_vis; t += kAttnWarps) {
     const bool is_mem = t < n_mem;
     const int64_t off = (is_mem ? t : t - n_mem) * kv_stride + static_cast<int64_t>(hk) * dh;
     const float* kr = (is_mem ? a.mem_k : a.k_cache) + off;
     const float* vr = (is_mem ? a.mem_v : a.v_cache) + off;
-    float s = 0.0f;
-#pragma unroll
-    for (int e = 0; e < kPerLane; ++e) {
-      const int d = lane + 32 * e;
-      if (d < dh) s += qv[e] * kr[d];
-    }
-    s = warp_sum(s) * a.scale;
-    const float m_new = fmaxf(m, s);
-    const float corr = expf(m - m_new);  // 0 for the first key (m = -inf)
-    const float p = expf(s - m_new);
-    l = l * corr + p;
-    l_mem = l_mem * corr + (is_mem ? p : 0.0f);
+    const float s = key_score(qv, kr, dh, lane, a.scale);
+    float corr;
+    const float p = cuda_softmax::softmax_step(&st, s, is_mem, &corr);
 #pragma unroll
     for (int e = 0; e < kPerLane; ++e) {
       const int d = lane + 32 * e;
       if (d < dh) acc[e] = acc[e] * corr + p * vr[d];
     }
-    m = m_new;
   }
   if (lane == 0) {
-    s_m[warp] = m;
-    s_l[warp] = l;
-    s_lm[warp] = l_mem;
+    s_m[warp] = st.m;
+    s_l[warp] = st.l;
+    s_lm[warp] = st.l_mem;
   }
 #pragma unroll
   for (int e = 0; e < kPerLane; ++e) {
@@ -88,7 +100,7 @@ __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionArg
   float f[kAttnWarps];
   float total = 0.0f, total_mem = 0.0f;
   for (int w = 0; w < kAttnWarps; ++w) {
-    f[w] = s_m[w] == -INFINITY ? 0.0f : expf(s_m[w] - m_all);  // warps that saw no key: 0
+    f[w] = cuda_softmax::merge_factor(s_m[w], m_all);  // warps that saw no key: 0
     total += f[w] * s_l[w];
     total_mem += f[w] * s_lm[w];
   }
@@ -101,6 +113,14 @@ __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionArg
   }
   if (threadIdx.x == 0 && a.mem_mass != nullptr) {
     a.mem_mass[static_cast<int64_t>(i) * H + h] = total_mem * inv_total;
+  }
+  if (a.mem_token_mass != nullptr) {
+    for (int t = warp; t < n_mem; t += kAttnWarps) {
+      const float* kr = a.mem_k + t * kv_stride + static_cast<int64_t>(hk) * dh;
+      const float s = key_score(qv, kr, dh, lane, a.scale);
+      if (lane == 0)
+        atomicAdd(a.mem_token_mass + t, cuda_softmax::final_weight(s, m_all, inv_total));
+    }
   }
 }
 

@@ -55,7 +55,7 @@ Status rope(float* x, int32_t n, int32_t n_heads, int32_t head_dim, int32_t n_ro
 
 // attention.cu: causal GQA attention joint with n_mem memory keys (one softmax), see
 // Backend::attention. q [n_query, H, dh]; caches [>= n_kv, Hkv, dh]; mem_k/mem_v [n_mem, Hkv, dh]
-// or null; mem_mass [n_query, H] or null.
+// or null; mem_mass [n_query, H] or null; mem_token_mass [n_mem] or null (added to, atomically).
 struct AttentionArgs {
   const float* q;
   const float* k_cache;
@@ -64,6 +64,7 @@ struct AttentionArgs {
   const float* mem_v;
   float* out;
   float* mem_mass;
+  float* mem_token_mass;
   int32_t n_head, n_head_kv, head_dim;
   int32_t n_query, q_pos0, n_kv, n_mem;
   float scale;
@@ -75,5 +76,21 @@ Status swiglu(const float* gate, const float* up, int64_t n, float* out, cudaStr
 Status add(float* y, const float* x, int64_t n, cudaStream_t stream);
 // y[i, j] += bias[j] for y [n, n_out].
 Status add_bias(float* y, const float* bias, int32_t n, int64_t n_out, cudaStream_t stream);
+
+// kv_pool.cu: the MemLong K/V slot pool (Backend::kv_pool_store / kv_pool_gather; layout in
+// kv_pool_codec.h). device / host: the regions' device-usable bases (host: mapped pinned memory).
+struct KvPoolArgs {
+  void* device;
+  void* host;
+  int64_t n_device, n_host;
+  uint32_t dtype;  // kv_pool_codec::kF16 or kBF16
+  int32_t row_elems;
+};
+// Slot slots[i] <- k[i, :], v[i, :] ([n, row_elems] f32) rounded to the pool's type.
+Status kv_pool_store(const KvPoolArgs& p, const int32_t* slots, int32_t n, const float* k,
+                     const float* v, cudaStream_t stream);
+// k_out[i, :], v_out[i, :] = slot slots[i] as f32.
+Status kv_pool_gather(const KvPoolArgs& p, const int32_t* slots, int32_t n, float* k_out,
+                      float* v_out, cudaStream_t stream);
 
 }  // namespace memlong::cuda_ops

@@ -307,3 +307,62 @@ TEST_F(ReaderTest, ContiguousConfigMustFitTheContext) {
 
 }  // namespace
 }  // namespace memlong
+
+namespace memlong {
+namespace {
+
+// The device bank (DeviceKVPool on the engine's backend, here the CPU with a budget so small
+// that most entries overflow to the host region) gives the host path's results exactly: same
+// retrievals, same log-likelihood bit for bit, same greedy continuation; evictions keep it in step.
+TEST_F(ReaderTest, DevicePoolReadEqualsHostBankRead) {
+  ASSERT_NO_FATAL_FAILURE(load(2));
+  for (const PositionMode mode : {PositionMode::kZero, PositionMode::kContiguous}) {
+    MemLongConfig c = default_memlong_config(2);
+    c.memory_layer = 0;
+    c.retrieval_layers = {1};
+    c.entry_tokens = 16;
+    c.last_context = 16;
+    c.top_k = 3;
+    c.capacity_tokens = 64;  // 4 entries: a 112-token read evicts
+    c.position_mode = mode;
+    const std::vector<int32_t> ids = text_ids(112);
+    ReadCallOptions ro;
+    ro.score_last = 111;
+    ReadCallResult res[2];
+    std::vector<int32_t> gen[2];
+    for (int with_pool = 0; with_pool < 2; ++with_pool) {
+      auto b = bank(c);
+      auto reader = MemLongReader::create(*engine_, embedder_, *b, c);
+      ASSERT_TRUE(reader.is_ok()) << reader.status().to_string();
+      if (with_pool) {
+        const int64_t slot_bytes = 2 * int64_t{b->config().n_head_kv} * b->config().head_dim * 2;
+        ASSERT_TRUE((*reader)->enable_device_pool(20 * slot_bytes).is_ok());
+        ASSERT_NE((*reader)->device_pool(), nullptr);
+        EXPECT_EQ((*reader)->device_pool()->n_device_slots(), 20);
+      }
+      auto r = (*reader)->read_call(ids, ro);
+      ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+      res[with_pool] = *r;
+      auto g = (*reader)->generate_greedy(6);
+      ASSERT_TRUE(g.is_ok()) << g.status().to_string();
+      gen[with_pool] = *g;
+      if (with_pool) {
+        EXPECT_EQ((*reader)->device_pool()->used_tokens(), b->used_tokens());
+      }
+    }
+    ASSERT_EQ(res[0].passes.size(), res[1].passes.size());
+    for (size_t j = 0; j < res[0].passes.size(); ++j) {
+      ASSERT_EQ(res[0].passes[j].retrieved.size(), res[1].passes[j].retrieved.size());
+      for (size_t i = 0; i < res[0].passes[j].retrieved.size(); ++i) {
+        EXPECT_EQ(res[0].passes[j].retrieved[i].info.seq, res[1].passes[j].retrieved[i].info.seq);
+      }
+    }
+    EXPECT_GT(res[0].passes.back().retrieved.size(), 0u);
+    EXPECT_EQ(res[0].n_scored, res[1].n_scored);
+    EXPECT_EQ(res[0].nll_sum, res[1].nll_sum) << "mode " << static_cast<int>(mode);
+    EXPECT_EQ(gen[0], gen[1]);
+  }
+}
+
+}  // namespace
+}  // namespace memlong
