@@ -1,6 +1,9 @@
 // Throughput of the default retriever (multilingual-e5-small q4, E5S1): passages of ~128 tokens
 // (specials and "passage: " included) embedded in calls of --batch texts on --threads threads.
 //   ./retriever_bench [--model PATH] [--threads 2] [--batch 64] [--seconds 5] [--json FILE]
+//                     [--dump FILE]
+// --dump writes the passages' embeddings (raw f32, [batch, dim]) for bit-exact comparisons of
+// two builds.
 // Passages are built from a fixed word list with a fixed seed, so runs are comparable.
 #include <chrono>
 #include <cstdio>
@@ -19,7 +22,7 @@ namespace memlong {
 namespace {
 
 int run(int argc, char** argv) {
-  std::string model = default_retriever_path(), json_path;
+  std::string model = default_retriever_path(), json_path, dump_path;
   int n_threads = 2, batch = 64;
   double seconds = 5.0;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -34,10 +37,12 @@ int run(int argc, char** argv) {
       seconds = std::atof(argv[i + 1]);
     else if (a == "--json")
       json_path = argv[i + 1];
+    else if (a == "--dump")
+      dump_path = argv[i + 1];
     else {
       std::fprintf(stderr,
                    "usage: %s [--model PATH] [--threads N] [--batch N] [--seconds S] "
-                   "[--json FILE]\n",
+                   "[--json FILE] [--dump FILE]\n",
                    argv[0]);
       return 2;
     }
@@ -71,7 +76,20 @@ int run(int argc, char** argv) {
     passages.push_back(text);
   }
   // Warm-up (page in the weights), then timed calls.
-  if (!embedder.embed(passages, EmbedKind::kPassage).is_ok()) return 1;
+  auto first = embedder.embed(passages, EmbedKind::kPassage);
+  if (!first.is_ok()) {
+    std::fprintf(stderr, "%s\n", first.status().to_string().c_str());
+    return 1;
+  }
+  if (!dump_path.empty()) {
+    std::ofstream dump(dump_path, std::ios::binary);
+    dump.write(reinterpret_cast<const char*>(first->data()),
+               static_cast<std::streamsize>(first->size() * sizeof(float)));
+    if (!dump) {
+      std::fprintf(stderr, "cannot write %s\n", dump_path.c_str());
+      return 1;
+    }
+  }
   const auto t0 = std::chrono::steady_clock::now();
   int calls = 0;
   double elapsed = 0.0;
