@@ -391,6 +391,44 @@ void CpuBackend::layer_norm(const float* x, const float* residual, const WeightH
   });
 }
 
+void CpuBackend::encoder_attention(const float* q, const float* k, const float* v,
+                                   const EncoderAttentionParams& ap, float* out) {
+  const int32_t* seq_offsets = ap.seq_offsets;
+  const int32_t n_head = ap.n_head, head_dim = ap.head_dim, max_seq_len = ap.max_seq_len;
+  const float scale = ap.scale;
+  MEMLONG_ASSERT(ap.n_seq == 0 || seq_offsets[ap.n_seq] == ap.n_rows);
+  const int64_t stride = static_cast<int64_t>(n_head) * head_dim;
+  // One work item per (sequence, head), handed out dynamically (sequences differ in length).
+  std::atomic<int64_t> next{0};
+  const int64_t n_items = static_cast<int64_t>(ap.n_seq) * n_head;
+  pool_.run([&](int, int) {
+    std::vector<float> p(static_cast<size_t>(max_seq_len));
+    for (int64_t item = next.fetch_add(1); item < n_items; item = next.fetch_add(1)) {
+      const int64_t s = item / n_head, hh = item % n_head;
+      const int64_t b = seq_offsets[s], len = seq_offsets[s + 1] - b;
+      MEMLONG_ASSERT(len >= 1 && len <= max_seq_len);
+      const int64_t col = hh * head_dim;
+      for (int64_t i = 0; i < len; ++i) {
+        const float* qi = q + (b + i) * stride + col;
+        float mx = -INFINITY;
+        for (int64_t j = 0; j < len; ++j) {
+          p[j] = vec::dot(qi, k + (b + j) * stride + col, head_dim) * scale;
+          mx = std::max(mx, p[j]);
+        }
+        float sum = 0.0f;
+        for (int64_t j = 0; j < len; ++j) {
+          p[j] = std::exp(p[j] - mx);
+          sum += p[j];
+        }
+        const float inv = 1.0f / sum;
+        for (int64_t j = 0; j < len; ++j) p[j] *= inv;
+        vec::weighted_row_sum(out + (b + i) * stride + col, v + b * stride + col, stride, p.data(),
+                              static_cast<int>(len), head_dim);
+      }
+    }
+  });
+}
+
 void CpuBackend::gelu_erf(const float* x, int64_t n, float* out) {
   maybe_parallel_for(n, n * 8, [&](int64_t i0, int64_t i1) {
     constexpr float kInvSqrt2 = 0.70710678118654752440f;

@@ -46,6 +46,8 @@ class CpuBackend final : public Backend {
   // ---- retriever encoder ops (the former host encoder's loops, core/retriever/bert_encoder) ----
   void layer_norm(const float* x, const float* residual, const WeightHandle& w,
                   const WeightHandle& b, float eps, int32_t n, int32_t dim, float* out) override;
+  void encoder_attention(const float* q, const float* k, const float* v,
+                         const EncoderAttentionParams& p, float* out) override;
   void gelu_erf(const float* x, int64_t n, float* out) override;
   void pool_sequences(const float* x, const int32_t* seq_offsets, int32_t n_seq, int32_t dim,
                       SequencePooling mode, float* out) override;

@@ -183,23 +183,20 @@ Status BertEncoder::encode(std::span<const int32_t> ids, std::span<const int64_t
   b.add(x, tmp, th);
   b.layer_norm(x, nullptr, emb_ln_w_, emb_ln_b_, c.eps, n, hidden, x);
 
-  AttentionParams ap;
+  Backend::EncoderAttentionParams ap;
+  ap.seq_offsets = offsets_.i32();
+  ap.n_seq = static_cast<int32_t>(n_seq);
+  ap.n_rows = n;
+  for (int64_t s = 0; s < n_seq; ++s)
+    ap.max_seq_len =
+        std::max(ap.max_seq_len, static_cast<int32_t>(seq_offsets[s + 1] - seq_offsets[s]));
   ap.n_head = c.n_heads;
-  ap.n_head_kv = c.n_heads;
   ap.head_dim = head_dim;
   ap.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   for (const Layer& l : layers_) {
     const Backend::MatmulTarget qkv[] = {{&l.q, q, &l.q_b}, {&l.k, k, &l.k_b}, {&l.v, v, &l.v_b}};
     b.matmul_multi(qkv, x, n);
-    // Bidirectional attention inside each sequence: every query sees all of its keys.
-    for (int64_t s = 0; s < n_seq; ++s) {
-      const int64_t off = seq_offsets[s] * hidden;
-      const auto len = static_cast<int32_t>(seq_offsets[s + 1] - seq_offsets[s]);
-      ap.n_query = len;
-      ap.n_kv = len;
-      ap.q_pos0 = len;
-      b.attention(q + off, k + off, v + off, ap, ctx + off);
-    }
+    b.encoder_attention(q, k, v, ap, ctx);
     b.matmul(l.attn_out, ctx, n, tmp, &l.attn_out_b);
     b.layer_norm(x, tmp, l.attn_ln_w, l.attn_ln_b, c.eps, n, hidden, x);
     b.matmul(l.ffn_in, x, n, mid, &l.ffn_in_b);

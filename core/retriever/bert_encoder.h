@@ -15,8 +15,8 @@
 //              attention-mask mean) or x at the sequence's first token (CLS); then L2-normalised.
 // Matrices are [n_out, n_in] in storage order (nn.Linear's weight).
 // Runs on a Backend (core/backend/backend.h): get_rows + add for the embeddings, layer_norm,
-// matmul_multi (q/k/v share one activation conversion), attention once per sequence with every
-// key visible, gelu_erf, pool_sequences, l2_normalize. On the CPU backend the result is bit for
+// matmul_multi (q/k/v share one activation conversion), encoder_attention (all packed sequences
+// in one call), gelu_erf, pool_sequences, l2_normalize. On the CPU backend the result is bit for
 // bit that of the earlier host-only encoder (same quant::matmul_rows products on activations
 // converted to the weight type's vec_dot_type, same loops); on CUDA it follows that backend's
 // precision (docs/GPU.md).
