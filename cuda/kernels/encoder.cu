@@ -194,8 +194,9 @@ Status encoder_attention(const float* q, const float* k, const float* v,
                        std::to_string(head_dim) + " (head_dim at most " +
                        std::to_string(kMaxHeadDim) + ")");
   }
-  // Scores in dynamic shared memory: 48 KiB without opting in, i.e. 12288 tokens.
-  constexpr int32_t kMaxLen = 48 * 1024 / 4;
+  // Scores in dynamic shared memory: static + dynamic stay under the 48 KiB a launch gets without
+  // opting in (the static arrays take ~2 KiB; 4 KiB are kept for them).
+  constexpr int32_t kMaxLen = (48 * 1024 - 4096) / 4;
   if (max_seq_len <= 0 || max_seq_len > kMaxLen) {
     return unsupported("encoder_attention: sequences of " + std::to_string(max_seq_len) +
                        " tokens (1.." + std::to_string(kMaxLen) + ")");
