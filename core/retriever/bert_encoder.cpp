@@ -194,8 +194,14 @@ Status BertEncoder::encode(std::span<const int32_t> ids, std::span<const int64_t
   ap.head_dim = head_dim;
   ap.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   for (const Layer& l : layers_) {
+    // q/k/v of one type share one activation conversion (and one launch for short batches on
+    // CUDA); mixed types (Hugging Face files may mix F32 / F16 / BF16) go one at a time.
     const Backend::MatmulTarget qkv[] = {{&l.q, q, &l.q_b}, {&l.k, k, &l.k_b}, {&l.v, v, &l.v_b}};
-    b.matmul_multi(qkv, x, n);
+    if (l.q.dtype == l.k.dtype && l.k.dtype == l.v.dtype) {
+      b.matmul_multi(qkv, x, n);
+    } else {
+      for (const Backend::MatmulTarget& t : qkv) b.matmul(*t.w, x, n, t.y, t.bias);
+    }
     b.encoder_attention(q, k, v, ap, ctx);
     b.matmul(l.attn_out, ctx, n, tmp, &l.attn_out_b);
     b.layer_norm(x, tmp, l.attn_ln_w, l.attn_ln_b, c.eps, n, hidden, x);

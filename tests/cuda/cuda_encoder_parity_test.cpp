@@ -1,7 +1,7 @@
 // The retriever encoder on the CUDA backend against the CPU backend: each encoder op
 // (layer_norm, encoder_attention, gelu_erf, pool_sequences, l2_normalize) on random inputs, and
 // whole embeddings: a synthetic Q4_0 encoder (the E5S1 file's weight type) on both matmul paths,
-// the tiny BERT fixture (tests/data/retriever/tiny_bert, F32 weights) on real sentences, and the
+// the tiny BERT fixture (tests/data/retriever/tiny_bert) on real sentences, and the
 // real multilingual-e5-small file when it is installed.
 //
 // Where there is no GPU every test here is skipped with the loader's reason (as in
@@ -18,8 +18,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <vector>
 
@@ -336,18 +334,21 @@ TEST(CudaParityEncoder, SyntheticQ4EncoderEmbeddingsBothMatmulPaths) {
   }
 }
 
-const std::string kTiny = std::string(MEMLONG_TEST_DATA_DIR) + "/retriever/tiny_bert";
+// MEMLONG_SOURCE_DIR: defined for memlong_tests and for MEMLONG_CUDA_ONLY's memlong_cuda_tests.
+const std::string kTiny = std::string(MEMLONG_SOURCE_DIR) + "/tests/data/retriever/tiny_bert";
 
 std::vector<std::string> real_sentences() {
-  std::ifstream in(kTiny + "/expected.json");
-  const auto cases = nlohmann::json::parse(in)["cases"];
-  std::vector<std::string> texts;
-  for (const auto& c : cases) texts.push_back(c["text"].get<std::string>());
-  texts.push_back("It is a truth universally acknowledged, that a single man in possession of a "
-                  "good fortune, must be in want of a wife.");
-  texts.push_back("Where did Elizabeth walk while her sister lay ill?");
-  texts.push_back("x");
-  return texts;
+  return {"It is a truth universally acknowledged, that a single man in possession of a good "
+          "fortune, must be in want of a wife.",
+          "Where did Elizabeth walk while her sister lay ill?",
+          "The memory bank keeps past chunks and their embeddings.",
+          "Hello, world!",
+          "x",
+          "",
+          "Elizabeth walked to Netherfield through the muddy fields, crossing field after field "
+          "at a quick pace, jumping over stiles and springing over puddles with impatient "
+          "activity, and finding herself at last within view of the house, with weary ankles, "
+          "dirty stockings, and a face glowing with the warmth of exercise."};
 }
 
 TEST(CudaParityEncoder, TinyBertFixtureOnRealSentences) {
