@@ -357,8 +357,7 @@ void CudaBackend::add(float* y, const float* x, int64_t n) {
 // ---- retriever encoder ops ----
 
 void CudaBackend::layer_norm(const float* x, const float* residual, const WeightHandle& w,
-                             const WeightHandle& b, float eps, int32_t n, int32_t dim,
-                             float* out) {
+                             const WeightHandle& b, float eps, int32_t n, int32_t dim, float* out) {
   if (!bind_device()) return;
   if (w.dtype != DType::kF32 || w.n_in != dim || b.dtype != DType::kF32 || b.n_in != dim) {
     record(invalid_argument("layer_norm: weight and bias must be F32 of length " +
@@ -384,8 +383,8 @@ void CudaBackend::gelu_erf(const float* x, int64_t n, float* out) {
 void CudaBackend::pool_sequences(const float* x, const int32_t* seq_offsets, int32_t n_seq,
                                  int32_t dim, SequencePooling mode, float* out) {
   if (!bind_device()) return;
-  record(cuda_ops::pool_sequences(x, seq_offsets, n_seq, dim, mode == SequencePooling::kFirst,
-                                  out, stream_));
+  record(cuda_ops::pool_sequences(x, seq_offsets, n_seq, dim, mode == SequencePooling::kFirst, out,
+                                  stream_));
 }
 
 void CudaBackend::l2_normalize(float* x, int32_t n, int32_t dim) {

@@ -150,8 +150,7 @@ class Backend {
   // (residual may be null: z = x[i, :]); var is the biased variance. w, b: F32 of length dim.
   // x, residual, out: [n, dim]; out may alias x (not residual).
   virtual void layer_norm(const float* x, const float* residual, const WeightHandle& w,
-                          const WeightHandle& b, float eps, int32_t n, int32_t dim,
-                          float* out) = 0;
+                          const WeightHandle& b, float eps, int32_t n, int32_t dim, float* out) = 0;
   // Bidirectional multi-head attention inside each of p.n_seq packed sequences: for row i of
   // sequence s and head h, out[i, h, :] = sum_j softmax_j(q[i, h, :] . k[j, h, :] * scale)
   // v[j, h, :] over the rows j of s only (packing replaces a padding mask).
@@ -173,8 +172,9 @@ class Backend {
   // alias x.
   virtual void gelu_erf(const float* x, int64_t n, float* out) = 0;
   // Pools the rows of each of n_seq packed sequences: sequence s is rows [seq_offsets[s],
-  // seq_offsets[s + 1]) of x [rows, dim] (seq_offsets as in EncoderAttentionParams). out[s, :] = the mean of those rows (kMean, summed in row order
-  // then scaled by 1 / length) or its first row (kFirst, BERT's CLS). out: [n_seq, dim].
+  // seq_offsets[s + 1]) of x [rows, dim] (seq_offsets as in EncoderAttentionParams). out[s, :] =
+  // the mean of those rows (kMean, summed in row order then scaled by 1 / length) or its first row
+  // (kFirst, BERT's CLS). out: [n_seq, dim].
   enum class SequencePooling { kMean, kFirst };
   virtual void pool_sequences(const float* x, const int32_t* seq_offsets, int32_t n_seq,
                               int32_t dim, SequencePooling mode, float* out) = 0;

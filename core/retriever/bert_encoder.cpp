@@ -137,10 +137,9 @@ Status BertEncoder::reserve(int64_t n_tokens, int64_t n_seq) {
   if (n_seq > capacity_seq_) {
     offsets_ = DeviceBuffer();
     pooled_ = DeviceBuffer();
-    MEMLONG_ASSIGN_OR_RETURN(offsets_,
-                             b.alloc(static_cast<size_t>(n_seq + 1) * sizeof(int32_t)));
-    MEMLONG_ASSIGN_OR_RETURN(
-        pooled_, b.alloc(static_cast<size_t>(n_seq) * config_.hidden * sizeof(float)));
+    MEMLONG_ASSIGN_OR_RETURN(offsets_, b.alloc(static_cast<size_t>(n_seq + 1) * sizeof(int32_t)));
+    MEMLONG_ASSIGN_OR_RETURN(pooled_,
+                             b.alloc(static_cast<size_t>(n_seq) * config_.hidden * sizeof(float)));
     capacity_seq_ = n_seq;
   }
   return Status::ok();
@@ -213,10 +212,10 @@ Status BertEncoder::encode(std::span<const int32_t> ids, std::span<const int64_t
 
   // Pool (mean over the sequence's tokens, specials included, or its first token) and
   // L2-normalise (x / max(|x|, 1e-12), as torch.nn.functional.normalize).
-  b.pool_sequences(x, offsets_.i32(), static_cast<int32_t>(n_seq), hidden,
-                   pooling == Pooling::kCls ? Backend::SequencePooling::kFirst
-                                            : Backend::SequencePooling::kMean,
-                   pooled_.f32());
+  b.pool_sequences(
+      x, offsets_.i32(), static_cast<int32_t>(n_seq), hidden,
+      pooling == Pooling::kCls ? Backend::SequencePooling::kFirst : Backend::SequencePooling::kMean,
+      pooled_.f32());
   b.l2_normalize(pooled_.f32(), static_cast<int32_t>(n_seq), hidden);
   return b.copy_to_host(out, pooled_.data(), static_cast<size_t>(n_seq) * hidden * sizeof(float));
 }

@@ -89,8 +89,8 @@ class BertEncoder {
   // ids: all sequences back to back; seq_offsets: n_seq + 1 offsets into ids (increasing, each
   // sequence 1..max_tokens() long, ids inside the vocabulary: asserted). out: [n_seq, H] (host).
   // Errors: the backend's (OutOfMemory for the activations, a GPU execution error).
-  Status encode(std::span<const int32_t> ids, std::span<const int64_t> seq_offsets,
-                Pooling pooling, float* out);
+  Status encode(std::span<const int32_t> ids, std::span<const int64_t> seq_offsets, Pooling pooling,
+                float* out);
 
  private:
   struct Layer {

@@ -144,10 +144,9 @@ Result<std::unique_ptr<EncoderEmbedder>> load_e5_embedder(const std::string& pat
   info.query_prefix = "query: ";
   info.passage_prefix = "passage: ";
   const int32_t bos = file->bos_id(), eos = file->eos_id();
-  return std::make_unique<EncoderEmbedder>(std::move(info), std::move(tokenizer), bos, eos,
-                                           Pooling::kMean, std::move(backend),
-                                           std::move(encoder).value(),
-                                           std::any(std::shared_ptr<E5File>(std::move(file))));
+  return std::make_unique<EncoderEmbedder>(
+      std::move(info), std::move(tokenizer), bos, eos, Pooling::kMean, std::move(backend),
+      std::move(encoder).value(), std::any(std::shared_ptr<E5File>(std::move(file))));
 }
 
 }  // namespace memlong

@@ -184,10 +184,9 @@ Status layer_norm(const float* x, const float* residual, const float* w, const f
   return cuda_status(cudaGetLastError(), "layer_norm");
 }
 
-Status encoder_attention(const float* q, const float* k, const float* v,
-                         const int32_t* seq_offsets, int32_t n_seq, int32_t n_rows,
-                         int32_t max_seq_len, int32_t n_head, int32_t head_dim, float scale,
-                         float* out, cudaStream_t stream) {
+Status encoder_attention(const float* q, const float* k, const float* v, const int32_t* seq_offsets,
+                         int32_t n_seq, int32_t n_rows, int32_t max_seq_len, int32_t n_head,
+                         int32_t head_dim, float scale, float* out, cudaStream_t stream) {
   if (n_seq <= 0 || n_rows <= 0) return Status::ok();
   if (n_head <= 0 || head_dim <= 0 || head_dim > kMaxHeadDim) {
     return unsupported("encoder_attention: " + std::to_string(n_head) + " heads of " +

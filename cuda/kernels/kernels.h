@@ -83,10 +83,9 @@ Status layer_norm(const float* x, const float* residual, const float* w, const f
                   int32_t n, int32_t dim, float* out, cudaStream_t stream);
 // Bidirectional attention inside each packed sequence (Backend::encoder_attention); n_rows =
 // seq_offsets[n_seq] (passed from the host), q, k, v, out [n_rows, H, dh], dh <= 256.
-Status encoder_attention(const float* q, const float* k, const float* v,
-                         const int32_t* seq_offsets, int32_t n_seq, int32_t n_rows,
-                         int32_t max_seq_len, int32_t n_head, int32_t head_dim, float scale,
-                         float* out, cudaStream_t stream);
+Status encoder_attention(const float* q, const float* k, const float* v, const int32_t* seq_offsets,
+                         int32_t n_seq, int32_t n_rows, int32_t max_seq_len, int32_t n_head,
+                         int32_t head_dim, float scale, float* out, cudaStream_t stream);
 Status gelu_erf(const float* x, int64_t n, float* out, cudaStream_t stream);
 Status pool_sequences(const float* x, const int32_t* seq_offsets, int32_t n_seq, int32_t dim,
                       bool first_only, float* out, cudaStream_t stream);

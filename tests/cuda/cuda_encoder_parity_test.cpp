@@ -338,17 +338,18 @@ TEST(CudaParityEncoder, SyntheticQ4EncoderEmbeddingsBothMatmulPaths) {
 const std::string kTiny = std::string(MEMLONG_SOURCE_DIR) + "/tests/data/retriever/tiny_bert";
 
 std::vector<std::string> real_sentences() {
-  return {"It is a truth universally acknowledged, that a single man in possession of a good "
-          "fortune, must be in want of a wife.",
-          "Where did Elizabeth walk while her sister lay ill?",
-          "The memory bank keeps past chunks and their embeddings.",
-          "Hello, world!",
-          "x",
-          "",
-          "Elizabeth walked to Netherfield through the muddy fields, crossing field after field "
-          "at a quick pace, jumping over stiles and springing over puddles with impatient "
-          "activity, and finding herself at last within view of the house, with weary ankles, "
-          "dirty stockings, and a face glowing with the warmth of exercise."};
+  return {
+      "It is a truth universally acknowledged, that a single man in possession of a good "
+      "fortune, must be in want of a wife.",
+      "Where did Elizabeth walk while her sister lay ill?",
+      "The memory bank keeps past chunks and their embeddings.",
+      "Hello, world!",
+      "x",
+      "",
+      "Elizabeth walked to Netherfield through the muddy fields, crossing field after field "
+      "at a quick pace, jumping over stiles and springing over puddles with impatient "
+      "activity, and finding herself at last within view of the house, with weary ankles, "
+      "dirty stockings, and a face glowing with the warmth of exercise."};
 }
 
 TEST(CudaParityEncoder, TinyBertFixtureOnRealSentences) {

@@ -129,7 +129,8 @@ TEST(CpuEncoderOps, EncoderAttentionMatchesDoubleSoftmaxPerSequence) {
         double mx = -INFINITY, sum = 0.0;
         for (int j = off[s]; j < off[s + 1]; ++j) {
           double d = 0.0;
-          for (int c = 0; c < dh; ++c) d += double(q[i * stride + h * dh + c]) * k[j * stride + h * dh + c];
+          for (int c = 0; c < dh; ++c)
+            d += double(q[i * stride + h * dh + c]) * k[j * stride + h * dh + c];
           w.push_back(d * scale);
           mx = std::max(mx, w.back());
         }

@@ -61,8 +61,8 @@ TEST(CudaEncoderMath, LayerNormKernelArithmeticMatchesCpuBackend) {
     const auto wv = random_vec(static_cast<size_t>(dim), 3, 0.3f, 1.0f);
     const auto bv = random_vec(static_cast<size_t>(dim), 4, 0.1f);
     std::vector<float> ref(x.size());
-    cpu->layer_norm(x.data(), r.data(), vector_weight(*cpu, wv), vector_weight(*cpu, bv), 1e-12f,
-                    n, dim, ref.data());
+    cpu->layer_norm(x.data(), r.data(), vector_weight(*cpu, wv), vector_weight(*cpu, bv), 1e-12f, n,
+                    dim, ref.data());
     float max_err = 0.0f;
     for (int i = 0; i < n; ++i) {
       std::vector<float> z(static_cast<size_t>(dim));
