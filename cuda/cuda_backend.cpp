@@ -410,5 +410,43 @@ void CudaBackend::kv_pool_gather(const KvPoolView& pool, const int32_t* slots, i
   record(cuda_ops::kv_pool_gather(pool_args(pool), slots, n, k_out, v_out, stream_));
 }
 // ---- end of the K/V slot pool ----
+// ---- retriever encoder ops ----
+
+void CudaBackend::layer_norm(const float* x, const float* residual, const WeightHandle& w,
+                             const WeightHandle& b, float eps, int32_t n, int32_t dim, float* out) {
+  if (!bind_device()) return;
+  if (w.dtype != DType::kF32 || w.n_in != dim || b.dtype != DType::kF32 || b.n_in != dim) {
+    record(invalid_argument("layer_norm: weight and bias must be F32 of length " +
+                            std::to_string(dim)));
+    return;
+  }
+  record(cuda_ops::layer_norm(x, residual, static_cast<const float*>(w.data),
+                              static_cast<const float*>(b.data), eps, n, dim, out, stream_));
+}
+
+void CudaBackend::encoder_attention(const float* q, const float* k, const float* v,
+                                    const EncoderAttentionParams& p, float* out) {
+  if (!bind_device()) return;
+  record(cuda_ops::encoder_attention(q, k, v, p.seq_offsets, p.n_seq, p.n_rows, p.max_seq_len,
+                                     p.n_head, p.head_dim, p.scale, out, stream_));
+}
+
+void CudaBackend::gelu_erf(const float* x, int64_t n, float* out) {
+  if (!bind_device()) return;
+  record(cuda_ops::gelu_erf(x, n, out, stream_));
+}
+
+void CudaBackend::pool_sequences(const float* x, const int32_t* seq_offsets, int32_t n_seq,
+                                 int32_t dim, SequencePooling mode, float* out) {
+  if (!bind_device()) return;
+  record(cuda_ops::pool_sequences(x, seq_offsets, n_seq, dim, mode == SequencePooling::kFirst, out,
+                                  stream_));
+}
+
+void CudaBackend::l2_normalize(float* x, int32_t n, int32_t dim) {
+  if (!bind_device()) return;
+  record(cuda_ops::l2_normalize(x, n, dim, stream_));
+}
+// ---- end of retriever encoder ops ----
 
 }  // namespace memlong

@@ -69,6 +69,16 @@ class CudaBackend final : public Backend {
                      const float* v) override;
   void kv_pool_gather(const KvPoolView& pool, const int32_t* slots, int32_t n, float* k_out,
                       float* v_out) override;
+  // ---- retriever encoder ops (cuda/kernels/encoder.cu) ----
+  void layer_norm(const float* x, const float* residual, const WeightHandle& w,
+                  const WeightHandle& b, float eps, int32_t n, int32_t dim, float* out) override;
+  void encoder_attention(const float* q, const float* k, const float* v,
+                         const EncoderAttentionParams& p, float* out) override;
+  void gelu_erf(const float* x, int64_t n, float* out) override;
+  void pool_sequences(const float* x, const int32_t* seq_offsets, int32_t n_seq, int32_t dim,
+                      SequencePooling mode, float* out) override;
+  void l2_normalize(float* x, int32_t n, int32_t dim) override;
+  // ---- end of retriever encoder ops ----
 
   // Scratch budget of the prefill GEMM's dequantized weight chunk (64 MiB: 16k rows of 2048).
   static constexpr size_t kGemmScratchBytes = size_t{64} << 20;

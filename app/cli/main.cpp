@@ -263,9 +263,11 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-// The retriever at `path` (empty: the default one), with a message that names it on failure.
-Result<std::unique_ptr<Embedder>> load_retriever(const std::string& path, int threads) {
-  auto emb = load_embedder(path.empty() ? default_retriever_path() : path, threads);
+// The retriever at `path` (empty: the default one) on `device` (as the LM's --device), with a
+// message that names it on failure.
+Result<std::unique_ptr<Embedder>> load_retriever(const std::string& path, int threads,
+                                                 const std::string& device) {
+  auto emb = load_embedder(path.empty() ? default_retriever_path() : path, threads, device);
   if (!emb.is_ok()) return emb.status().with_context("loading the retriever");
   return emb;
 }
@@ -292,7 +294,7 @@ int cmd_eval_ppl(const ModelArgs& ma, const EvalPplArgs& a) {
   const bool any_memory =
       std::any_of(modes.begin(), modes.end(), [](const std::string& m) { return m != "none"; });
   if (any_memory) {
-    auto emb = load_retriever(a.retriever, ma.threads);
+    auto emb = load_retriever(a.retriever, ma.threads, ma.device);
     if (!emb.is_ok()) return fail(emb.status());
     embedder = std::move(emb).value();
   }
@@ -380,7 +382,7 @@ int cmd_eval_passkey(const ModelArgs& ma, const PasskeyArgs& a) {
   const std::vector<std::string> modes = split_list(a.modes);
   std::unique_ptr<Embedder> embedder;
   if (std::any_of(modes.begin(), modes.end(), [](const std::string& m) { return m != "none"; })) {
-    auto emb = load_retriever(a.retriever, ma.threads);
+    auto emb = load_retriever(a.retriever, ma.threads, ma.device);
     if (!emb.is_ok()) return fail(emb.status());
     embedder = std::move(emb).value();
   }
@@ -477,7 +479,7 @@ int cmd_read(const ModelArgs& ma, const std::string& file, const std::string& re
   auto engine = load_engine(ma);
   if (!engine.is_ok()) return fail(engine.status());
   const Engine& e = **engine;
-  auto emb = load_retriever(retriever, ma.threads);
+  auto emb = load_retriever(retriever, ma.threads, ma.device);
   if (!emb.is_ok()) return fail(emb.status());
   auto cfg = memlong_config_for(e.file(), overrides);
   if (!cfg.is_ok()) return fail(cfg.status());

@@ -255,7 +255,9 @@ Result<std::unique_ptr<Assistant>> Assistant::open(const AssistantOptions& optio
   MEMLONG_ASSIGN_OR_RETURN(impl->engine, Engine::load(eo));
   std::string retriever =
       options.retriever_path.empty() ? default_retriever_path() : options.retriever_path;
-  MEMLONG_ASSIGN_OR_RETURN(impl->embedder, load_embedder(retriever, options.n_threads));
+  // The retriever's encoder runs on the same device as the LM (its own backend object).
+  MEMLONG_ASSIGN_OR_RETURN(impl->embedder,
+                           load_embedder(retriever, options.n_threads, options.device));
   std::vector<std::string> overrides;
   for (const auto& [k, v] : options.memlong_overrides) overrides.push_back(k + "=" + v);
   MEMLONG_ASSIGN_OR_RETURN(impl->config, memlong_config_for(impl->engine->file(), overrides));

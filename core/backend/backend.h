@@ -171,6 +171,45 @@ class Backend {
   virtual void kv_pool_gather(const KvPoolView& pool, const int32_t* slots, int32_t n, float* k_out,
                               float* v_out) = 0;
   // ---- end of the K/V slot pool ----
+  // ---- retriever encoder ops (BERT / XLM-R post-LN encoder, core/retriever/bert_encoder) ----
+  // Together with get_rows, add and matmul(_multi) they run the whole encoder; the CPU backend
+  // reproduces the former host-only encoder bit for bit.
+  //
+  // out[i, :] = (z - mean(z)) / sqrt(var(z) + eps) * w + b with z = x[i, :] + residual[i, :]
+  // (residual may be null: z = x[i, :]); var is the biased variance. w, b: F32 of length dim.
+  // x, residual, out: [n, dim]; out may alias x (not residual).
+  virtual void layer_norm(const float* x, const float* residual, const WeightHandle& w,
+                          const WeightHandle& b, float eps, int32_t n, int32_t dim, float* out) = 0;
+  // Bidirectional multi-head attention inside each of p.n_seq packed sequences: for row i of
+  // sequence s and head h, out[i, h, :] = sum_j softmax_j(q[i, h, :] . k[j, h, :] * scale)
+  // v[j, h, :] over the rows j of s only (packing replaces a padding mask).
+  // q, k, v, out: [p.n_rows, n_head, head_dim].
+  struct EncoderAttentionParams {
+    // Device int32 [n_seq + 1]: sequence s is rows [seq_offsets[s], seq_offsets[s + 1]);
+    // increasing from 0 to n_rows, every sequence 1..max_seq_len rows.
+    const int32_t* seq_offsets = nullptr;
+    int32_t n_seq = 0;
+    int32_t n_rows = 0;
+    int32_t max_seq_len = 0;
+    int32_t n_head = 0;
+    int32_t head_dim = 0;
+    float scale = 1.0f;
+  };
+  virtual void encoder_attention(const float* q, const float* k, const float* v,
+                                 const EncoderAttentionParams& p, float* out) = 0;
+  // out = u / 2 * (1 + erf(u / sqrt(2))) elementwise over n values (BERT's exact GELU); out may
+  // alias x.
+  virtual void gelu_erf(const float* x, int64_t n, float* out) = 0;
+  // Pools the rows of each of n_seq packed sequences: sequence s is rows [seq_offsets[s],
+  // seq_offsets[s + 1]) of x [rows, dim] (seq_offsets as in EncoderAttentionParams). out[s, :] =
+  // the mean of those rows (kMean, summed in row order then scaled by 1 / length) or its first row
+  // (kFirst, BERT's CLS). out: [n_seq, dim].
+  enum class SequencePooling { kMean, kFirst };
+  virtual void pool_sequences(const float* x, const int32_t* seq_offsets, int32_t n_seq,
+                              int32_t dim, SequencePooling mode, float* out) = 0;
+  // x[i, :] /= max(|x[i, :]|, 1e-12) for n rows of dim (torch.nn.functional.normalize).
+  virtual void l2_normalize(float* x, int32_t n, int32_t dim) = 0;
+  // ---- end of retriever encoder ops ----
 };
 
 // The CPU backend with n_threads worker threads (<= 0: one per core). exact_activations: see

@@ -422,6 +422,120 @@ void CpuBackend::kv_pool_gather(const KvPoolView& pool, const int32_t* slots, in
   }
 }
 // ---- end of the K/V slot pool ----
+// ---- retriever encoder ops ----
+// The loops of the host-only encoder this replaced (same arithmetic, same order), so embeddings
+// are bit-identical to it: mean and variance summed in double, everything else in float.
+
+void CpuBackend::layer_norm(const float* x, const float* residual, const WeightHandle& w,
+                            const WeightHandle& b, float eps, int32_t n, int32_t dim, float* out) {
+  MEMLONG_ASSERT(w.n_in == dim && b.n_in == dim && w.dtype == DType::kF32 &&
+                 b.dtype == DType::kF32);
+  const auto* wt = static_cast<const float*>(w.data);
+  const auto* bt = static_cast<const float*>(b.data);
+  maybe_parallel_for(n, static_cast<int64_t>(n) * dim * 4, [&](int64_t r0, int64_t r1) {
+    for (int64_t t = r0; t < r1; ++t) {
+      const float* xr = x + t * dim;
+      float* row = out + t * dim;
+      if (residual != nullptr) {
+        const float* rr = residual + t * dim;
+        for (int32_t i = 0; i < dim; ++i) row[i] = xr[i] + rr[i];
+      } else if (row != xr) {
+        std::memcpy(row, xr, static_cast<size_t>(dim) * sizeof(float));
+      }
+      double sum = 0.0;
+      for (int32_t i = 0; i < dim; ++i) sum += row[i];
+      const float mean = static_cast<float>(sum / dim);
+      double var = 0.0;
+      for (int32_t i = 0; i < dim; ++i) {
+        const float d = row[i] - mean;
+        var += static_cast<double>(d) * d;
+      }
+      const float inv = 1.0f / std::sqrt(static_cast<float>(var / dim) + eps);
+      for (int32_t i = 0; i < dim; ++i) row[i] = (row[i] - mean) * inv * wt[i] + bt[i];
+    }
+  });
+}
+
+void CpuBackend::encoder_attention(const float* q, const float* k, const float* v,
+                                   const EncoderAttentionParams& ap, float* out) {
+  const int32_t* seq_offsets = ap.seq_offsets;
+  const int32_t n_head = ap.n_head, head_dim = ap.head_dim, max_seq_len = ap.max_seq_len;
+  const float scale = ap.scale;
+  MEMLONG_ASSERT(ap.n_seq == 0 || seq_offsets[ap.n_seq] == ap.n_rows);
+  const int64_t stride = static_cast<int64_t>(n_head) * head_dim;
+  // One work item per (sequence, head), handed out dynamically (sequences differ in length).
+  std::atomic<int64_t> next{0};
+  const int64_t n_items = static_cast<int64_t>(ap.n_seq) * n_head;
+  pool_.run([&](int, int) {
+    std::vector<float> p(static_cast<size_t>(max_seq_len));
+    for (int64_t item = next.fetch_add(1); item < n_items; item = next.fetch_add(1)) {
+      const int64_t s = item / n_head, hh = item % n_head;
+      const int64_t b = seq_offsets[s], len = seq_offsets[s + 1] - b;
+      MEMLONG_ASSERT(len >= 1 && len <= max_seq_len);
+      const int64_t col = hh * head_dim;
+      for (int64_t i = 0; i < len; ++i) {
+        const float* qi = q + (b + i) * stride + col;
+        float mx = -INFINITY;
+        for (int64_t j = 0; j < len; ++j) {
+          p[j] = vec::dot(qi, k + (b + j) * stride + col, head_dim) * scale;
+          mx = std::max(mx, p[j]);
+        }
+        float sum = 0.0f;
+        for (int64_t j = 0; j < len; ++j) {
+          p[j] = std::exp(p[j] - mx);
+          sum += p[j];
+        }
+        const float inv = 1.0f / sum;
+        for (int64_t j = 0; j < len; ++j) p[j] *= inv;
+        vec::weighted_row_sum(out + (b + i) * stride + col, v + b * stride + col, stride, p.data(),
+                              static_cast<int>(len), head_dim);
+      }
+    }
+  });
+}
+
+void CpuBackend::gelu_erf(const float* x, int64_t n, float* out) {
+  maybe_parallel_for(n, n * 8, [&](int64_t i0, int64_t i1) {
+    constexpr float kInvSqrt2 = 0.70710678118654752440f;
+    for (int64_t i = i0; i < i1; ++i) out[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+  });
+}
+
+void CpuBackend::pool_sequences(const float* x, const int32_t* seq_offsets, int32_t n_seq,
+                                int32_t dim, SequencePooling mode, float* out) {
+  const int64_t n_rows = n_seq > 0 ? seq_offsets[n_seq] : 0;
+  maybe_parallel_for(n_seq, n_rows * dim, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      float* o = out + s * dim;
+      const int64_t b = seq_offsets[s], len = seq_offsets[s + 1] - b;
+      MEMLONG_ASSERT(len >= 1);
+      if (mode == SequencePooling::kFirst) {
+        std::copy_n(x + b * dim, dim, o);
+        continue;
+      }
+      std::fill(o, o + dim, 0.0f);
+      for (int64_t t = b; t < b + len; ++t) {
+        const float* xr = x + t * dim;
+        for (int32_t i = 0; i < dim; ++i) o[i] += xr[i];
+      }
+      const float inv_len = 1.0f / static_cast<float>(len);
+      for (int32_t i = 0; i < dim; ++i) o[i] *= inv_len;
+    }
+  });
+}
+
+void CpuBackend::l2_normalize(float* x, int32_t n, int32_t dim) {
+  maybe_parallel_for(n, static_cast<int64_t>(n) * dim * 2, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      float* o = x + r * dim;
+      double norm2 = 0.0;
+      for (int32_t i = 0; i < dim; ++i) norm2 += static_cast<double>(o[i]) * o[i];
+      const float inv = 1.0f / std::max(static_cast<float>(std::sqrt(norm2)), 1e-12f);
+      for (int32_t i = 0; i < dim; ++i) o[i] *= inv;
+    }
+  });
+}
+// ---- end of retriever encoder ops ----
 
 std::unique_ptr<Backend> make_cpu_backend(int n_threads, bool exact_activations) {
   return std::make_unique<CpuBackend>(n_threads, exact_activations);

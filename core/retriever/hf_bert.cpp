@@ -83,7 +83,8 @@ Result<T> get(const json& j, const char* key, std::optional<T> fallback, const s
   }
 }
 
-Result<std::unique_ptr<EncoderEmbedder>> load_impl(const std::string& folder, int n_threads) {
+Result<std::unique_ptr<EncoderEmbedder>> load_impl(const std::string& folder,
+                                                   std::unique_ptr<Backend> backend) {
   const fs::path dir(folder);
   const std::string cfg_where = (dir / "config.json").string();
   MEMLONG_ASSIGN_OR_RETURN(json cfg, read_json(dir / "config.json"));
@@ -210,7 +211,7 @@ Result<std::unique_ptr<EncoderEmbedder>> load_impl(const std::string& folder, in
     MEMLONG_ASSIGN_OR_RETURN(l.out_ln_b, vector(p + "output.LayerNorm.bias", h));
     w.layers.push_back(l);
   }
-  auto encoder = BertEncoder::create(c, std::move(w));
+  auto encoder = BertEncoder::create(c, w, *backend);
   if (!encoder.is_ok()) return encoder.status().with_context(folder);
 
   // Tokenizer.
@@ -293,16 +294,21 @@ Result<std::unique_ptr<EncoderEmbedder>> load_impl(const std::string& folder, in
     }
   }
   return std::make_unique<EncoderEmbedder>(std::move(info), std::move(tokenizer), bos, eos, pooling,
-                                           std::move(encoder).value(), std::any(storage),
-                                           n_threads);
+                                           std::move(backend), std::move(encoder).value(),
+                                           std::any(storage));
 }
 
 }  // namespace
 
 Result<std::unique_ptr<EncoderEmbedder>> load_hf_bert_embedder(const std::string& folder,
                                                                int n_threads) {
+  return load_hf_bert_embedder(folder, make_cpu_backend(n_threads));
+}
+
+Result<std::unique_ptr<EncoderEmbedder>> load_hf_bert_embedder(const std::string& folder,
+                                                               std::unique_ptr<Backend> backend) {
   try {  // nlohmann's value() throws on a wrongly typed key: a hostile config is Corrupt
-    return load_impl(folder, n_threads);
+    return load_impl(folder, std::move(backend));
   } catch (const json::exception& e) {
     return corrupt(folder + ": malformed JSON configuration: " + e.what());
   }

@@ -16,10 +16,15 @@
 // Shapes: SmolLM2-135M (30 x 576, 9/3 heads, ffn 1536) and Llama-3.2-1B-like (16 x 2048, 32/8
 // heads, ffn 8192), Q4_0 and Q8_0. The synthetic vocabulary has 257 tokens, so the LM head is
 // tiny: real 49k / 128k vocabularies add 28M / 262M weights per token to the bound.
+// Retriever row (--retriever 1, the default): the BERT encoder of multilingual-e5-small's shape
+// (12 layers, 384 hidden, 12 heads, ffn 1536, Q4_0 like the E5S1 file; 32000-row vocabulary
+// instead of 250002: only get_rows reads it) with random weights: passages/s for calls of 32
+// passages of 128 tokens (EncoderEmbedder's 4096-token batch) and the latency of one 16-token
+// query.
 // A plain main(), for the same reasons as engine_bench; reaches the GPU through the loader.
 //   cuda_bench [--device cuda|cpu] [--json FILE] [--reps 3] [--warmup 1] [--n-prompt 512]
 //              [--n-gen 128] [--n-mem 1024] [--models smollm2,1b] [--types q4_0,q8_0]
-//              [--tmp DIR]
+//              [--retriever 1|0] [--tmp DIR]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -27,6 +32,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -36,6 +42,8 @@
 #include "core/memory/device_kv_pool.h"
 #include "core/model/model_file.h"
 #include "core/model/synthetic_model.h"
+#include "core/quant/quant.h"
+#include "core/retriever/bert_encoder.h"
 #include "core/transformer/llama_model.h"
 
 namespace memlong {
@@ -50,6 +58,7 @@ struct Options {
   int n_reps = 3, n_warmup = 1, n_prompt = 512, n_gen = 128, n_mem = 1024;
   std::vector<std::string> models = {"smollm2", "1b"};
   std::vector<std::string> types = {"q4_0", "q8_0"};
+  bool retriever = true;
 };
 
 struct Stats {
@@ -249,11 +258,97 @@ Result<ModelResult> bench_model(Backend& b, const std::string& shape, const std:
   return r;
 }
 
+// ---- retriever encoder row ----
+struct RetrieverResult {
+  double load_s = 0.0;
+  Stats passages_per_s;  // 32 passages of 128 tokens per call
+  Stats query_ms;        // one 16-token query
+};
+
+Result<RetrieverResult> bench_retriever(Backend& b, const Options& o) {
+  constexpr int kHidden = 384, kLayers = 12, kHeads = 12, kFfn = 1536, kVocab = 32000;
+  constexpr int kMaxPos = 514, kPassages = 32, kPassageTokens = 128, kQueryTokens = 16;
+  std::mt19937 rng(17);
+  std::vector<std::vector<uint8_t>> bytes;
+  std::vector<std::vector<float>> vectors;
+  vectors.reserve(2 + 10 * kLayers);
+  auto matrix = [&](int64_t rows, int64_t cols, float scale) {
+    std::normal_distribution<float> dist(0.0f, scale);
+    std::vector<float> f(static_cast<size_t>(cols));
+    const size_t rb = *dtype_row_bytes(DType::kQ4_0, static_cast<uint64_t>(cols));
+    std::vector<uint8_t>& m = bytes.emplace_back(rb * static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (float& x : f) x = dist(rng);
+      quant::quantize_row(DType::kQ4_0, f.data(), m.data() + r * rb, cols);
+    }
+    return BertMatrix{DType::kQ4_0, m.data(), rb, rows, cols};
+  };
+  auto vec = [&](int64_t n, float value) {
+    return vectors.emplace_back(static_cast<size_t>(n), value).data();
+  };
+  const auto t_load = Clock::now();
+  BertConfig c{kHidden, kLayers, kHeads, kFfn, kVocab, kMaxPos, 0, 1e-12f};
+  BertWeights w;
+  w.word = matrix(kVocab, kHidden, 0.5f);
+  w.pos = matrix(kMaxPos, kHidden, 0.2f);
+  w.type = matrix(1, kHidden, 0.1f);
+  w.emb_ln_w = vec(kHidden, 1.0f);
+  w.emb_ln_b = vec(kHidden, 0.0f);
+  for (int l = 0; l < kLayers; ++l) {
+    BertLayer L;
+    const float ws = 0.05f;
+    L.q = matrix(kHidden, kHidden, ws);
+    L.k = matrix(kHidden, kHidden, ws);
+    L.v = matrix(kHidden, kHidden, ws);
+    L.attn_out = matrix(kHidden, kHidden, ws);
+    L.ffn_in = matrix(kFfn, kHidden, ws);
+    L.ffn_out = matrix(kHidden, kFfn, 0.025f);
+    L.q_b = L.k_b = L.v_b = L.attn_out_b = L.ffn_out_b = vec(kHidden, 0.0f);
+    L.ffn_in_b = vec(kFfn, 0.0f);
+    L.attn_ln_w = L.out_ln_w = vec(kHidden, 1.0f);
+    L.attn_ln_b = L.out_ln_b = vec(kHidden, 0.0f);
+    w.layers.push_back(L);
+  }
+  MEMLONG_ASSIGN_OR_RETURN(BertEncoder enc, BertEncoder::create(c, w, b));
+  RetrieverResult r;
+  r.load_s = seconds_since(t_load);
+
+  auto make_batch = [&](int n_seq, int len, std::vector<int32_t>* ids,
+                        std::vector<int64_t>* offsets) {
+    ids->clear();
+    offsets->assign(1, 0);
+    for (int s = 0; s < n_seq; ++s) {
+      for (int i = 0; i < len; ++i) ids->push_back(static_cast<int32_t>(rng() % kVocab));
+      offsets->push_back(static_cast<int64_t>(ids->size()));
+    }
+  };
+  std::vector<int32_t> ids, q_ids;
+  std::vector<int64_t> offsets, q_offsets;
+  make_batch(kPassages, kPassageTokens, &ids, &offsets);
+  make_batch(1, kQueryTokens, &q_ids, &q_offsets);
+  std::vector<float> out(static_cast<size_t>(kPassages) * kHidden);
+  std::vector<double> pps, qms;
+  for (int rep = 0; rep < o.n_warmup + o.n_reps; ++rep) {
+    auto t0 = Clock::now();
+    MEMLONG_RETURN_IF_ERROR(enc.encode(ids, offsets, Pooling::kMean, out.data()));
+    const double s_pass = seconds_since(t0);
+    t0 = Clock::now();
+    MEMLONG_RETURN_IF_ERROR(enc.encode(q_ids, q_offsets, Pooling::kMean, out.data()));
+    const double s_query = seconds_since(t0);
+    if (rep < o.n_warmup) continue;
+    pps.push_back(kPassages / s_pass);
+    qms.push_back(s_query * 1e3);
+  }
+  r.passages_per_s = summarize(pps);
+  r.query_ms = summarize(qms);
+  return r;
+}
+
 int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--device cuda|cpu] [--json FILE] [--reps N] [--warmup N] "
                "[--n-prompt N] [--n-gen N] [--n-mem N] [--models smollm2,1b] "
-               "[--types q4_0,q8_0] [--tmp DIR]\n",
+               "[--types q4_0,q8_0] [--retriever 1|0] [--tmp DIR]\n",
                argv0);
   return 2;
 }
@@ -284,6 +379,8 @@ int run(int argc, char** argv) {
       o.types = split(v);
     else if (a == "--tmp")
       o.tmp_dir = v;
+    else if (a == "--retriever")
+      o.retriever = v != "0";
     else
       return usage(argv[0]);
   }
@@ -306,6 +403,7 @@ int run(int argc, char** argv) {
   }
   std::printf("device copy bandwidth %.1f GB/s\n", *bw);
   std::vector<ModelResult> results;
+  std::optional<RetrieverResult> retriever;
   // Rewritten after every model, so a run cut short by a timeout still leaves its results.
   auto write_json = [&](const std::vector<ModelResult>& results) -> bool {
     if (o.json_path.empty()) return true;
@@ -329,7 +427,13 @@ int run(int argc, char** argv) {
         << ", \"tg_bandwidth_bound_tps\": " << bound
         << ", \"tg_fraction_of_bound\": " << r.tg.mean / bound << "}";
     }
-    f << "\n  ]\n}\n";
+    f << "\n  ]";
+    if (retriever) {
+      f << ",\n  \"retriever_e5_small_q4_0\": {\"load_s\": " << retriever->load_s
+        << ", \"passages_per_s_32x128\": " << stats_json(retriever->passages_per_s)
+        << ", \"query_ms_16\": " << stats_json(retriever->query_ms) << "}";
+    }
+    f << "\n}\n";
     if (!f) {
       std::fprintf(stderr, "cuda_bench: could not write %s\n", o.json_path.c_str());
       return false;
@@ -357,6 +461,20 @@ int run(int argc, char** argv) {
       results.push_back(std::move(r).value());
       if (!write_json(results)) return 1;
     }
+  }
+  if (o.retriever) {
+    auto r = bench_retriever(b, o);
+    if (!r) {
+      std::fprintf(stderr, "cuda_bench: retriever: %s\n", r.status().to_string().c_str());
+      return 1;
+    }
+    std::printf(
+        "e5-small-q4_0  passages (32 x 128 tokens) %8.1f ± %6.1f /s (%.0f tok/s) | query (16 "
+        "tokens) %.2f ± %.2f ms | load %.2f s\n",
+        r->passages_per_s.mean, r->passages_per_s.stddev, r->passages_per_s.mean * 128,
+        r->query_ms.mean, r->query_ms.stddev, r->load_s);
+    retriever = std::move(r).value();
+    if (!write_json(results)) return 1;
   }
   return 0;
 }

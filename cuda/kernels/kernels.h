@@ -92,5 +92,19 @@ Status kv_pool_store(const KvPoolArgs& p, const int32_t* slots, int32_t n, const
 // k_out[i, :], v_out[i, :] = slot slots[i] as f32.
 Status kv_pool_gather(const KvPoolArgs& p, const int32_t* slots, int32_t n, float* k_out,
                       float* v_out, cudaStream_t stream);
+// encoder.cu (retriever encoder, see Backend's encoder ops): out[i, :] = LayerNorm(x[i, :] +
+// residual[i, :]) * w + b (residual may be null; out may alias x); exact GELU; per-sequence mean
+// or first-row pooling of packed rows (seq_offsets: device int32 [n_seq + 1]); row L2 norm.
+Status layer_norm(const float* x, const float* residual, const float* w, const float* b, float eps,
+                  int32_t n, int32_t dim, float* out, cudaStream_t stream);
+// Bidirectional attention inside each packed sequence (Backend::encoder_attention); n_rows =
+// seq_offsets[n_seq] (passed from the host), q, k, v, out [n_rows, H, dh], dh <= 256.
+Status encoder_attention(const float* q, const float* k, const float* v, const int32_t* seq_offsets,
+                         int32_t n_seq, int32_t n_rows, int32_t max_seq_len, int32_t n_head,
+                         int32_t head_dim, float scale, float* out, cudaStream_t stream);
+Status gelu_erf(const float* x, int64_t n, float* out, cudaStream_t stream);
+Status pool_sequences(const float* x, const int32_t* seq_offsets, int32_t n_seq, int32_t dim,
+                      bool first_only, float* out, cudaStream_t stream);
+Status l2_normalize(float* x, int32_t n, int32_t dim, cudaStream_t stream);
 
 }  // namespace memlong::cuda_ops
