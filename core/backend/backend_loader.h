@@ -45,7 +45,7 @@ std::vector<std::string> cuda_module_candidates();
 
 // ---- module ABI (shared with cuda/cuda_module.cpp; bump kMemlongCudaAbiVersion on any change to
 // these structs or to the Backend class layout) ----
-inline constexpr uint32_t kMemlongCudaAbiVersion = 1;
+inline constexpr uint32_t kMemlongCudaAbiVersion = 2;  // 2: decode steps, sampling (issue 7)
 
 extern "C" {
 // Host helpers the module borrows from core, so it needs no copy of core/quant.
