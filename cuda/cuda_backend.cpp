@@ -456,7 +456,8 @@ void CudaBackend::stage_step_inputs(void* dst, const void* host_src, size_t n_by
 bool CudaBackend::end_decode_step() {
   const StepState state = step_state_;
   step_state_ = StepState::kNone;
-  if (!healthy()) return true;  // nothing ran; the error is reported by the next sync
+  // (A capture is always ended below: ops recorded during it never touch error_.)
+  if (state != StepState::kCapturing && !healthy()) return true;  // reported by the next sync
   if (state == StepState::kReplay) {
     record(cuda_check::from_cuda(cudaGraphLaunch(graphs_[replay_index_].exec, stream_),
                                  "cudaGraphLaunch"));

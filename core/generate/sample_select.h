@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #if defined(__CUDACC__)
 #define MEMLONG_SAMPLE_HD __host__ __device__
@@ -72,6 +73,61 @@ MEMLONG_SAMPLE_HD int32_t pick_sorted(const Scaled& scaled, int32_t n, float min
     if (r < acc) return i;
   }
   return keep - 1;
+}
+
+// ---- pieces of the device's top-k selection (cuda/kernels/sample.cu), tested on the host ----
+
+// Order-preserving bits of a non-NaN float: a < b exactly when order_bits(a) < order_bits(b), and
+// -0 and +0 (equal values) map to the same bits.
+MEMLONG_SAMPLE_HD inline uint32_t order_bits(float v) {
+  if (v == 0.0f) v = 0.0f;  // -0 -> +0
+#if defined(__CUDA_ARCH__)
+  const uint32_t u = __float_as_uint(v);
+#else
+  uint32_t u;
+  std::memcpy(&u, &v, sizeof u);
+#endif
+  return (u & 0x80000000u) != 0 ? ~u : (u | 0x80000000u);
+}
+
+MEMLONG_SAMPLE_HD inline float from_order_bits(uint32_t k) {
+  const uint32_t u = (k & 0x80000000u) != 0 ? (k & 0x7fffffffu) : ~k;
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(u);
+#else
+  float v;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
+#endif
+}
+
+// A candidate's 64-bit key: key(a) > key(b) exactly when a ranks_before b (ids are distinct, so
+// keys are too).
+MEMLONG_SAMPLE_HD inline uint64_t rank_key(float value, int32_t id) {
+  return (static_cast<uint64_t>(order_bits(value)) << 32) |
+         static_cast<uint32_t>(~static_cast<uint32_t>(id));
+}
+MEMLONG_SAMPLE_HD inline int32_t id_of_key(uint64_t key) {
+  return static_cast<int32_t>(~static_cast<uint32_t>(key));
+}
+MEMLONG_SAMPLE_HD inline float value_of_key(uint64_t key) {
+  return from_order_bits(static_cast<uint32_t>(key >> 32));
+}
+
+// One pass of the radix select for the `*remaining`-th largest key (1-based) among the keys that
+// share the digits chosen so far: hist[b] counts those keys whose current 8-bit digit is b.
+// Returns the wanted key's digit and makes *remaining its rank among the keys with that digit.
+MEMLONG_SAMPLE_HD inline int radix_pick_digit(const unsigned int* hist, unsigned int* remaining) {
+  unsigned int cum = 0;
+  for (int b = 255; b > 0; --b) {
+    if (cum + hist[b] >= *remaining) {
+      *remaining -= cum;
+      return b;
+    }
+    cum += hist[b];
+  }
+  *remaining -= cum;
+  return 0;
 }
 
 }  // namespace memlong::sample_select

@@ -19,21 +19,9 @@ namespace {
 constexpr int kThreads = kSampleMaxTopK;  // one candidate slot per thread in the sort
 namespace ss = sample_select;
 
-__device__ __forceinline__ uint32_t order_bits(float v) {
-  if (v == 0.0f) v = 0.0f;  // -0 == +0 as values: one key, ties then go by id
-  const uint32_t u = __float_as_uint(v);
-  return (u & 0x80000000u) != 0 ? ~u : (u | 0x80000000u);
-}
-
-__device__ __forceinline__ float from_order_bits(uint32_t k) {
-  return __uint_as_float((k & 0x80000000u) != 0 ? (k & 0x7fffffffu) : ~k);
-}
-
-// Larger key = ranks first: larger value, then lower id.
-__device__ __forceinline__ uint64_t rank_key(float scaled, int32_t id) {
-  return (static_cast<uint64_t>(order_bits(scaled)) << 32) |
-         static_cast<uint32_t>(~static_cast<uint32_t>(id));
-}
+using ss::id_of_key;
+using ss::rank_key;
+using ss::value_of_key;
 
 __global__ void __launch_bounds__(kThreads)
     sample_kernel(float* logits, int32_t n_vocab, SampleKernelArgs a, int32_t* out_id) {
@@ -67,7 +55,7 @@ __global__ void __launch_bounds__(kThreads)
       if (tid < stride && s_key[tid + stride] > s_key[tid]) s_key[tid] = s_key[tid + stride];
       __syncthreads();
     }
-    if (tid == 0) *out_id = static_cast<int32_t>(~static_cast<uint32_t>(s_key[0]));
+    if (tid == 0) *out_id = id_of_key(s_key[0]);
     return;
   }
 
@@ -90,15 +78,9 @@ __global__ void __launch_bounds__(kThreads)
     }
     __syncthreads();
     if (tid == 0) {
-      unsigned int cum = 0;
-      for (int b = 255; b >= 0; --b) {
-        if (cum + s_hist[b] >= s_remaining) {
-          s_prefix |= static_cast<uint64_t>(b) << shift;
-          s_remaining -= cum;
-          break;
-        }
-        cum += s_hist[b];
-      }
+      unsigned int remaining = s_remaining;
+      s_prefix |= static_cast<uint64_t>(ss::radix_pick_digit(s_hist, &remaining)) << shift;
+      s_remaining = remaining;
     }
     mask |= uint64_t{0xff} << shift;
     __syncthreads();
@@ -131,10 +113,9 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
   if (tid == 0) {
-    const int32_t pick = ss::pick_sorted(
-        [&](int32_t i) { return from_order_bits(static_cast<uint32_t>(s_key[i] >> 32)); }, k_keep,
-        a.min_p, a.top_p, a.uniform);
-    *out_id = static_cast<int32_t>(~static_cast<uint32_t>(s_key[pick]));
+    const int32_t pick = ss::pick_sorted([&](int32_t i) { return value_of_key(s_key[i]); }, k_keep,
+                                         a.min_p, a.top_p, a.uniform);
+    *out_id = id_of_key(s_key[pick]);
   }
 }
 

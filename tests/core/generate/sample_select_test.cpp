@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -135,6 +136,63 @@ TEST(SampleSelect, PickSortedFollowsMinPAndTopP) {
   EXPECT_EQ(ss::pick_sorted(at, 4, 0.0f, 0.8f, 0.999), 1);  // 0.657 + 0.242 >= 0.8
   EXPECT_EQ(ss::pick_sorted(at, 4, 0.2f, 1.0f, 0.999), 1);  // min_p 0.2: p >= 0.131, two kept
   EXPECT_EQ(ss::pick_sorted(at, 4, 0.1f, 1.0f, 0.999), 2);  // p >= 0.0657: three kept
+}
+
+// The kernel's top-k selection (cuda/kernels/sample.cu) emulated serially with the same pieces:
+// 8 radix passes over rank keys find the k-th key, the keys >= it sorted descending are the
+// first k candidates of a full sort by ranks_before (ids and values).
+TEST(SampleSelect, RadixSelectOfRankKeysGivesTheTopKInRankOrder) {
+  namespace ss = sample_select;
+  std::mt19937 rng(23);
+  for (int trial = 0; trial < 400; ++trial) {
+    const int32_t V = 1 + static_cast<int32_t>(rng() % 5000);
+    std::vector<float> v(static_cast<size_t>(V));
+    std::normal_distribution<float> nd(0.0f, 3.0f);
+    for (float& x : v) x = trial % 2 == 0 ? std::round(nd(rng)) : nd(rng);  // ties when rounded
+    if (V > 4) {
+      v[1] = -0.0f;
+      v[2] = 0.0f;
+      v[3] = -INFINITY;
+      v[4] = INFINITY;
+    }
+    const int32_t k = 1 + static_cast<int32_t>(rng() % static_cast<uint32_t>(std::min(V, 1024)));
+    std::vector<uint64_t> keys(static_cast<size_t>(V));
+    for (int32_t i = 0; i < V; ++i) keys[static_cast<size_t>(i)] = ss::rank_key(v[i], i);
+    uint64_t prefix = 0, mask = 0;
+    unsigned int remaining = static_cast<unsigned int>(k);
+    for (int pass = 0; pass < 8; ++pass) {
+      const int shift = 56 - 8 * pass;
+      unsigned int hist[256] = {};
+      for (uint64_t key : keys) {
+        if ((key & mask) == prefix) ++hist[(key >> shift) & 0xff];
+      }
+      prefix |= static_cast<uint64_t>(ss::radix_pick_digit(hist, &remaining)) << shift;
+      mask |= uint64_t{0xff} << shift;
+    }
+    EXPECT_EQ(remaining, 1u);
+    std::vector<uint64_t> picked;
+    for (uint64_t key : keys) {
+      if (key >= prefix) picked.push_back(key);
+    }
+    ASSERT_EQ(picked.size(), static_cast<size_t>(k)) << "trial " << trial;
+    std::sort(picked.rbegin(), picked.rend());
+    std::vector<int32_t> order(static_cast<size_t>(V));
+    for (int32_t i = 0; i < V; ++i) order[static_cast<size_t>(i)] = i;
+    std::sort(order.begin(), order.end(),
+              [&](int32_t a, int32_t b) { return ss::ranks_before(v[a], a, v[b], b); });
+    for (int32_t i = 0; i < k; ++i) {
+      const int32_t id = order[static_cast<size_t>(i)];
+      ASSERT_EQ(ss::id_of_key(picked[static_cast<size_t>(i)]), id) << "trial " << trial;
+      ASSERT_EQ(ss::value_of_key(picked[static_cast<size_t>(i)]), v[id]);
+    }
+  }
+  // order_bits is monotone and one-to-one on values (with -0 == +0).
+  EXPECT_EQ(ss::order_bits(-0.0f), ss::order_bits(0.0f));
+  EXPECT_LT(ss::order_bits(-1.0f), ss::order_bits(-0.5f));
+  EXPECT_LT(ss::order_bits(-1e-30f), ss::order_bits(0.0f));
+  EXPECT_LT(ss::order_bits(0.0f), ss::order_bits(1e-30f));
+  EXPECT_LT(ss::order_bits(2.0f), ss::order_bits(INFINITY));
+  EXPECT_EQ(ss::from_order_bits(ss::order_bits(-3.25f)), -3.25f);
 }
 
 // A CPU backend that claims to sample on the device: the generator then takes its device path.
