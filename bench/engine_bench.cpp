@@ -11,7 +11,9 @@
 // A plain main() rather than Google Benchmark: the repetition scheme and the JSON must match
 // llama-bench's, not Google Benchmark's adaptive iteration counts.
 //   engine_bench [--model GGUF] [--threads 2] [--reps 3] [--warmup 1] [--n-prompt 512]
-//                [--n-gen 128] [--tg-prompt 1] [--json FILE]
+//                [--n-gen 128] [--tg-prompt 1] [--json FILE] [--decode-steps 1|0]
+// --decode-steps 0 runs single-token evals through the batch path instead of the capturable
+// decode step (InferenceContext::set_capturable_decode), to compare the two (issue 7).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -41,6 +43,7 @@ struct Options {
   int n_prompt = 512;
   int n_gen = 128;
   int n_tg_prompt = 1;
+  bool decode_steps = true;
 };
 
 struct Stats {
@@ -122,6 +125,7 @@ Result<TestResult> run_tg(const Engine& engine, const Options& o) {
   r.n_ctx = o.n_tg_prompt + o.n_gen;
   r.kv_cache_bytes = kv_cache_bytes(c, r.n_ctx);
   MEMLONG_ASSIGN_OR_RETURN(auto ctx, engine.new_context(r.n_ctx, std::max(o.n_tg_prompt, 1)));
+  ctx->set_capturable_decode(o.decode_steps);
   std::mt19937 rng(2);
   const std::vector<int32_t> prompt =
       random_tokens(c, engine.tokenizer().bos_id(), o.n_tg_prompt, rng);
@@ -168,7 +172,7 @@ std::string test_json(const TestResult& t) {
 int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--model GGUF] [--threads N] [--reps N] [--warmup N] [--n-prompt N]\n"
-               "          [--n-gen N] [--tg-prompt N] [--json FILE]\n",
+               "          [--n-gen N] [--tg-prompt N] [--json FILE] [--decode-steps 1|0]\n",
                argv0);
   return 2;
 }
@@ -195,6 +199,8 @@ int run(int argc, char** argv) {
       o.n_gen = std::atoi(v);
     else if (a == "--tg-prompt")
       o.n_tg_prompt = std::atoi(v);
+    else if (a == "--decode-steps")
+      o.decode_steps = std::atoi(v) != 0;
     else
       return usage(argv[0]);
   }

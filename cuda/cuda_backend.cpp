@@ -66,6 +66,11 @@ Result<std::unique_ptr<CudaBackend>> CudaBackend::create(int device_index,
                 runtime / 1000, (runtime % 1000) / 10, driver / 1000, (driver % 1000) / 10,
                 b->gemm_->version());
   b->props_text_ = text;
+  // Decode graphs: the pinned staging buffer of the step inputs and the step-done event.
+  void* staging = nullptr;
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaHostAlloc(&staging, kMaxStepInputBytes, cudaHostAllocDefault));
+  b->staging_ = static_cast<uint8_t*>(staging);
+  MEMLONG_CUDA_RETURN_IF_ERROR(cudaEventCreateWithFlags(&b->step_done_, cudaEventDisableTiming));
   return b;
 }
 
@@ -75,6 +80,9 @@ CudaBackend::~CudaBackend() {
   (void)cudaStreamSynchronize(stream_);  // teardown: nothing to report to
   x_f16_ = DeviceBuffer();
   w_f16_ = DeviceBuffer();
+  for (StepGraph& g : graphs_) (void)cudaGraphExecDestroy(g.exec);
+  if (step_done_ != nullptr) (void)cudaEventDestroy(step_done_);
+  if (staging_ != nullptr) (void)cudaFreeHost(staging_);
   gemm_.reset();
   (void)cudaStreamDestroy(stream_);
 }
@@ -85,6 +93,10 @@ std::string CudaBackend::description() const {
 }
 
 bool CudaBackend::record(const Status& s) {
+  if (capturing()) {  // a failure while recording a step: the step is retried as plain launches
+    if (!s.is_ok() && capture_error_.is_ok()) capture_error_ = s;
+    return capture_error_.is_ok() && error_.is_ok();
+  }
   if (!s.is_ok() && error_.is_ok()) error_ = s.with_context(name_);
   return error_.is_ok();
 }
@@ -97,6 +109,11 @@ bool CudaBackend::bind_device() {
 
 Result<DeviceBuffer> CudaBackend::alloc(size_t size_bytes) {
   if (!healthy()) return error_;
+  if (capturing()) {
+    const Status s = internal_error("alloc inside a decode step");
+    record(s);
+    return s;
+  }
   if (!bind_device()) return error_;
   size_t capacity = 0;
   MEMLONG_ASSIGN_OR_RETURN(void* p, allocator_->allocate(size_bytes, &capacity));
@@ -110,6 +127,10 @@ Result<DeviceBuffer> CudaBackend::alloc(size_t size_bytes) {
 
 void CudaBackend::copy_to_device(void* dst, const void* host_src, size_t n_bytes) {
   if (n_bytes == 0 || !bind_device()) return;
+  if (capturing()) {
+    record(internal_error("copy_to_device (pageable) inside a decode step"));
+    return;
+  }
   record(upload_bytes(dst, host_src, n_bytes));
 }
 
@@ -122,6 +143,10 @@ Status CudaBackend::upload_bytes(void* dst, const void* src, size_t n_bytes) {
 
 Status CudaBackend::copy_to_host(void* host_dst, const void* src, size_t n_bytes) {
   if (!bind_device()) return error_;
+  if (capturing()) {
+    record(internal_error("copy_to_host inside a decode step"));
+    return internal_error("copy_to_host inside a decode step");
+  }
   if (n_bytes > 0) {
     record(cuda_check::from_cuda(
         cudaMemcpyAsync(host_dst, src, n_bytes, cudaMemcpyDeviceToHost, stream_),
@@ -138,6 +163,10 @@ void CudaBackend::copy(void* dst, const void* src, size_t n_bytes) {
 }
 
 Status CudaBackend::synchronize() {
+  if (capturing()) {
+    record(internal_error("synchronize inside a decode step"));
+    return error_;
+  }
   if (healthy() && bind_device()) {
     record(cuda_check::from_cuda(cudaStreamSynchronize(stream_), "executing queued kernels"));
   }
@@ -343,6 +372,8 @@ void CudaBackend::attention(const float* q, const float* k_cache, const float* v
   a.n_kv = p.n_kv;
   a.n_mem = p.n_mem;
   a.scale = p.scale;
+  a.q_pos0_dev = p.q_pos0_dev;
+  a.n_kv_dev = p.n_kv_dev;
   record(cuda_ops::attention(a, stream_));
 }
 
@@ -448,5 +479,153 @@ void CudaBackend::l2_normalize(float* x, int32_t n, int32_t dim) {
   record(cuda_ops::l2_normalize(x, n, dim, stream_));
 }
 // ---- end of retriever encoder ops ----
+
+// ---- capturable decode and device sampling (issue 7) ----
+
+void CudaBackend::copy_rows_at(void* dst, const void* src, const int32_t* row_index, int32_t n_rows,
+                               size_t row_bytes, int32_t capacity_rows) {
+  if (!bind_device()) return;
+  record(cuda_ops::copy_rows_at(dst, src, row_index, n_rows, row_bytes, capacity_rows, stream_));
+}
+
+void CudaBackend::disable_graphs(std::string why) {
+  graphs_enabled_ = false;
+  graphs_off_reason_ = std::move(why);
+  for (StepGraph& g : graphs_) (void)cudaGraphExecDestroy(g.exec);
+  graphs_.clear();
+}
+
+DecodeStepMode CudaBackend::begin_decode_step(uint64_t key) {
+  step_state_ = StepState::kPlain;
+  staged_bytes_ = 0;
+  step_key_ = key;
+  if (!bind_device()) return DecodeStepMode::kRun;  // ops are skipped; the error comes later
+  // The previous step has read staging_ once it is done (eval ends with a sync, so this is
+  // normally a no-op).
+  if (!record(cuda_check::from_cuda(cudaEventSynchronize(step_done_), "waiting for a step"))) {
+    return DecodeStepMode::kRun;
+  }
+  if (!graphs_enabled_) return DecodeStepMode::kRun;
+  for (size_t i = 0; i < graphs_.size(); ++i) {
+    if (graphs_[i].key == key) {
+      graphs_[i].last_use = ++use_clock_;
+      replay_index_ = i;
+      step_state_ = StepState::kReplay;
+      return DecodeStepMode::kReplayed;
+    }
+  }
+  const cudaError_t e = cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    disable_graphs(std::string("capture failed: cudaStreamBeginCapture: ") + cudaGetErrorName(e));
+    return DecodeStepMode::kRun;
+  }
+  capture_error_ = Status::ok();
+  step_state_ = StepState::kCapturing;
+  return DecodeStepMode::kRun;
+}
+
+void CudaBackend::stage_step_inputs(void* dst, const void* host_src, size_t n_bytes) {
+  if (step_state_ == StepState::kNone) {  // outside a step: an ordinary upload
+    copy_to_device(dst, host_src, n_bytes);
+    return;
+  }
+  if (n_bytes == 0 || !bind_device()) return;
+  const size_t at = (staged_bytes_ + 15) / 16 * 16;
+  if (at + n_bytes > kMaxStepInputBytes) {
+    record(invalid_argument("stage_step_inputs: more than " + std::to_string(kMaxStepInputBytes) +
+                            " bytes in one step"));
+    return;
+  }
+  std::memcpy(staging_ + at, host_src, n_bytes);
+  staged_bytes_ = at + n_bytes;
+  // Replay: the graph's copy node reads staging_ + at. Capture: that node is recorded here.
+  // Plain: an asynchronous copy from pinned memory (no sync; step_done_ guards the reuse).
+  if (step_state_ == StepState::kReplay) return;
+  record(cuda_check::from_cuda(
+      cudaMemcpyAsync(dst, staging_ + at, n_bytes, cudaMemcpyHostToDevice, stream_),
+      "cudaMemcpyAsync(step inputs)"));
+}
+
+bool CudaBackend::end_decode_step() {
+  const StepState state = step_state_;
+  step_state_ = StepState::kNone;
+  // (A capture is always ended below: ops recorded during it never touch error_.)
+  if (state != StepState::kCapturing && !healthy()) return true;  // reported by the next sync
+  if (state == StepState::kReplay) {
+    record(cuda_check::from_cuda(cudaGraphLaunch(graphs_[replay_index_].exec, stream_),
+                                 "cudaGraphLaunch"));
+    ++n_replays_;
+  } else if (state == StepState::kCapturing) {
+    cudaGraph_t graph = nullptr;
+    const cudaError_t e = cudaStreamEndCapture(stream_, &graph);
+    std::string why;
+    if (!capture_error_.is_ok()) {
+      why = capture_error_.message();
+    } else if (e != cudaSuccess) {
+      why = std::string("cudaStreamEndCapture: ") + cudaGetErrorName(e);
+    }
+    cudaGraphExec_t exec = nullptr;
+    if (why.empty()) {
+      const cudaError_t ei = cudaGraphInstantiate(&exec, graph, 0);
+      if (ei != cudaSuccess) why = std::string("cudaGraphInstantiate: ") + cudaGetErrorName(ei);
+    }
+    if (graph != nullptr) (void)cudaGraphDestroy(graph);
+    if (!why.empty()) {
+      (void)cudaGetLastError();  // capture errors are not sticky on the context
+      if (exec != nullptr) (void)cudaGraphExecDestroy(exec);
+      disable_graphs("capture failed: " + why);
+      return false;  // nothing ran: the caller issues the step again as plain launches
+    }
+    if (graphs_.size() >= kMaxStepGraphs) {
+      auto oldest = std::min_element(
+          graphs_.begin(), graphs_.end(),
+          [](const StepGraph& a, const StepGraph& b) { return a.last_use < b.last_use; });
+      (void)cudaGraphExecDestroy(oldest->exec);
+      graphs_.erase(oldest);
+    }
+    graphs_.push_back({step_key_, exec, ++use_clock_});
+    record(cuda_check::from_cuda(cudaGraphLaunch(exec, stream_), "cudaGraphLaunch"));
+    ++n_captures_;
+  } else {
+    ++n_plain_steps_;
+  }
+  record(cuda_check::from_cuda(cudaEventRecord(step_done_, stream_), "cudaEventRecord"));
+  return true;
+}
+
+void CudaBackend::set_decode_graphs_enabled(bool enabled) {
+  if (enabled) {
+    graphs_enabled_ = true;
+    graphs_off_reason_.clear();
+  } else {
+    disable_graphs("off (set_decode_graphs_enabled(false))");
+  }
+}
+
+std::string CudaBackend::decode_graph_status() const {
+  std::string s = graphs_enabled_ ? std::string("on") : graphs_off_reason_;
+  return s + "; " + std::to_string(graphs_.size()) + " graphs cached, " +
+         std::to_string(n_captures_) + " captures, " + std::to_string(n_replays_) + " replays, " +
+         std::to_string(n_plain_steps_) + " plain steps";
+}
+
+void CudaBackend::sample(float* logits, int32_t n_vocab, const SampleArgs& args, int32_t* out_id) {
+  if (!bind_device()) return;
+  cuda_ops::SampleKernelArgs a{};
+  a.temperature = args.temperature;
+  a.top_p = args.top_p;
+  a.min_p = args.min_p;
+  a.repetition_penalty = args.repetition_penalty;
+  a.top_k = args.top_k;
+  a.n_penalty_ids = args.n_penalty_ids;
+  a.penalty_ids = args.penalty_ids;
+  a.uniform = args.uniform;
+  record(cuda_ops::sample(logits, n_vocab, a, out_id, stream_));
+}
+
+bool CudaBackend::samples_on_device(const SampleArgs& args) const {
+  return args.temperature <= 0.0f || (args.top_k >= 1 && args.top_k <= cuda_ops::kSampleMaxTopK);
+}
 
 }  // namespace memlong

@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/backend/backend.h"
 #include "core/backend/backend_loader.h"
@@ -79,6 +80,25 @@ class CudaBackend final : public Backend {
                       SequencePooling mode, float* out) override;
   void l2_normalize(float* x, int32_t n, int32_t dim) override;
   // ---- end of retriever encoder ops ----
+  // ---- capturable decode and device sampling (issue 7) ----
+  // Decode steps are CUDA graphs: the first step of a key is captured from the stream
+  // (cudaStreamBeginCapture, thread-local mode), instantiated, cached (kMaxStepGraphs, least
+  // recently used evicted) and launched; later steps of the key only write their inputs to a
+  // pinned staging buffer and cudaGraphLaunch: the graph's first node is the copy from that
+  // staging buffer to the step's device inputs (so no node parameters are updated per step). A
+  // failed capture (an op that cannot be captured, an allocation or a host copy inside the step,
+  // instantiation errors) turns graphs off for this backend with the reason in
+  // decode_graph_status(), and the step is issued again as plain launches.
+  void copy_rows_at(void* dst, const void* src, const int32_t* row_index, int32_t n_rows,
+                    size_t row_bytes, int32_t capacity_rows) override;
+  DecodeStepMode begin_decode_step(uint64_t key) override;
+  void stage_step_inputs(void* dst, const void* host_src, size_t n_bytes) override;
+  bool end_decode_step() override;
+  void set_decode_graphs_enabled(bool enabled) override;
+  std::string decode_graph_status() const override;
+  void sample(float* logits, int32_t n_vocab, const SampleArgs& args, int32_t* out_id) override;
+  bool samples_on_device(const SampleArgs& args) const override;
+  static constexpr size_t kMaxStepGraphs = 8;
 
   // Scratch budget of the prefill GEMM's dequantized weight chunk (64 MiB: 16k rows of 2048).
   static constexpr size_t kGemmScratchBytes = size_t{64} << 20;
@@ -106,6 +126,28 @@ class CudaBackend final : public Backend {
   std::unique_ptr<CublasGemm> gemm_;
   DeviceBuffer x_f16_, w_f16_;  // GEMM scratch: activations, dequantized weight chunk
   Status error_;
+
+  // ---- decode graphs (issue 7) ----
+  enum class StepState { kNone, kPlain, kCapturing, kReplay };
+  struct StepGraph {
+    uint64_t key = 0;
+    cudaGraphExec_t exec = nullptr;
+    uint64_t last_use = 0;
+  };
+  bool capturing() const { return step_state_ == StepState::kCapturing; }
+  void disable_graphs(std::string why);
+  std::vector<StepGraph> graphs_;
+  StepState step_state_ = StepState::kNone;
+  size_t replay_index_ = 0;  // graphs_ entry of the step being replayed
+  uint64_t step_key_ = 0;
+  uint64_t use_clock_ = 0;
+  Status capture_error_;  // first failure while capturing (not sticky: plain retry)
+  bool graphs_enabled_ = true;
+  std::string graphs_off_reason_;
+  uint8_t* staging_ = nullptr;  // pinned, Backend::kMaxStepInputBytes
+  size_t staged_bytes_ = 0;
+  cudaEvent_t step_done_ = nullptr;  // recorded after each step: staging_ reusable once done
+  int64_t n_captures_ = 0, n_replays_ = 0, n_plain_steps_ = 0;
 };
 
 }  // namespace memlong

@@ -89,6 +89,34 @@ struct AttentionParams {
   // zeroes it). Together with the local keys' weights, each (query, head) contributes exactly 1,
   // so the sum over t is at most n_query * H. Null: not computed.
   float* mem_token_mass = nullptr;
+
+  // ---- capturable decode (issue 7, CUDA graphs) ----
+  // Optional device int32 scalars read by the op instead of q_pos0 / n_kv, so that one recorded
+  // op sequence serves every decode step. When n_kv_dev is set, n_kv above is the host-known
+  // CAPACITY (keys present in the cache buffers, e.g. the context size): the op uses
+  // min(*n_kv_dev, n_kv) keys. q_pos0_dev and n_kv_dev are set together or not at all.
+  const int32_t* q_pos0_dev = nullptr;
+  const int32_t* n_kv_dev = nullptr;
+};
+
+// ---- device sampling (issue 7) ----
+// What Backend::sample needs besides the logits; the semantics are core/generate/sampler's
+// (core/generate/sample_select.h holds the shared selection code).
+struct SampleArgs {
+  float temperature = 0.0f;  // <= 0: greedy (ties: lowest id)
+  int32_t top_k = 40;
+  float top_p = 0.95f;
+  float min_p = 0.05f;
+  float repetition_penalty = 1.0f;
+  const int32_t* penalty_ids = nullptr;  // device int32 [n_penalty_ids], DISTINCT ids to penalise
+  int32_t n_penalty_ids = 0;
+  double uniform = 0.0;  // host-drawn u in [0, 1); the draw is r = u * (kept probability mass)
+};
+
+// How a decode step is to be issued (Backend::begin_decode_step).
+enum class DecodeStepMode {
+  kRun,       // enqueue the step's ops (they run now, or are being recorded)
+  kReplayed,  // do not enqueue them: end_decode_step() replays the recorded step
 };
 
 class Backend {
@@ -210,6 +238,46 @@ class Backend {
   // x[i, :] /= max(|x[i, :]|, 1e-12) for n rows of dim (torch.nn.functional.normalize).
   virtual void l2_normalize(float* x, int32_t n, int32_t dim) = 0;
   // ---- end of retriever encoder ops ----
+  // ---- capturable decode and device sampling (issue 7; defaults serve host backends) ----
+  // Copies n_rows rows of row_bytes from src to dst + (*row_index) * row_bytes, where row_index
+  // is a device int32 read when the op runs (the KV-cache append of a recorded decode step).
+  // Rows at or past capacity_rows are not written (the host checks the range beforehand).
+  virtual void copy_rows_at(void* dst, const void* src, const int32_t* row_index, int32_t n_rows,
+                            size_t row_bytes, int32_t capacity_rows) = 0;
+
+  // A decode step is the op sequence between begin_decode_step(key) and end_decode_step(). Ops in
+  // it take everything that varies per step from device buffers; the only host input is what
+  // stage_step_inputs() hands over. Equal keys promise an identical op sequence (same ops, same
+  // pointers and shapes), so a backend may record the first step of a key and replay it later
+  // (CUDA graphs). Inside a step: no alloc, copy_to_device, copy_to_host or synchronize.
+  // begin returns kReplayed when the caller must NOT enqueue the ops; end returns false when the
+  // step could not be executed (recording failed, see decode_graph_status()): the caller then
+  // issues the whole step again (begin, stage, ops, end), which runs as plain launches.
+  virtual DecodeStepMode begin_decode_step(uint64_t key) {
+    (void)key;
+    return DecodeStepMode::kRun;
+  }
+  // Host bytes (<= kMaxStepInputBytes per step in all) copied to dst when the step starts.
+  static constexpr size_t kMaxStepInputBytes = 256;
+  virtual void stage_step_inputs(void* dst, const void* host_src, size_t n_bytes) {
+    copy_to_device(dst, host_src, n_bytes);
+  }
+  virtual bool end_decode_step() { return true; }
+  // Turns recording / replay on or off (benchmarks, tests); backends without graphs ignore it.
+  virtual void set_decode_graphs_enabled(bool enabled) { (void)enabled; }
+  // One line on the state of decode graphs ("off: ...", "capture failed: ...", "2 graphs, 130
+  // replays"), for benchmarks and logs.
+  virtual std::string decode_graph_status() const { return "not supported by this backend"; }
+
+  // Picks one token from logits [n_vocab] (device memory; modified in place: penalty) into
+  // *out_id (device int32), with core/generate/sampler's semantics and the host's uniform.
+  virtual void sample(float* logits, int32_t n_vocab, const SampleArgs& args, int32_t* out_id) = 0;
+  // True when sample() is worth using instead of reading the logits back (a GPU), and it
+  // supports these parameters (e.g. a bounded top_k).
+  virtual bool samples_on_device(const SampleArgs& args) const {
+    (void)args;
+    return false;
+  }
 };
 
 // The CPU backend with n_threads worker threads (<= 0: one per core). exact_activations: see

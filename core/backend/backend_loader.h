@@ -45,7 +45,8 @@ std::vector<std::string> cuda_module_candidates();
 
 // ---- module ABI (shared with cuda/cuda_module.cpp; bump kMemlongCudaAbiVersion on any change to
 // these structs or to the Backend class layout) ----
-inline constexpr uint32_t kMemlongCudaAbiVersion = 3;  // 2: device K/V pool ops; 3: retriever encoder ops
+inline constexpr uint32_t kMemlongCudaAbiVersion =
+    4;  // 2: device K/V pool ops; 3: retriever encoder ops; 4: decode steps, sampling
 
 extern "C" {
 // Host helpers the module borrows from core, so it needs no copy of core/quant.

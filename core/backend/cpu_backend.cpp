@@ -11,6 +11,7 @@
 
 #include "core/backend/vec_f32.h"
 #include "core/common/half.h"
+#include "core/generate/sample_select.h"
 #include "core/model/model_file.h"
 #include "core/quant/quant.h"
 
@@ -276,6 +277,9 @@ void CpuBackend::attention(const float* q, const float* k_cache, const float* v_
                            const AttentionParams& p, float* out) {
   const int32_t H = p.n_head, Hkv = p.n_head_kv, dh = p.head_dim;
   const int32_t group = H / Hkv;
+  // Capturable decode: positions from device scalars (here host memory), n_kv capped by capacity.
+  const int32_t q_pos0 = p.q_pos0_dev != nullptr ? *p.q_pos0_dev : p.q_pos0;
+  const int32_t n_kv = p.n_kv_dev != nullptr ? std::min(*p.n_kv_dev, p.n_kv) : p.n_kv;
   const int32_t M = p.mem_k != nullptr ? p.n_mem : 0;
   const int64_t kv_stride = static_cast<int64_t>(Hkv) * dh;
   const int64_t n_tasks = static_cast<int64_t>(p.n_query) * H;
@@ -287,7 +291,7 @@ void CpuBackend::attention(const float* q, const float* k_cache, const float* v_
   pool_.run([&](int ith, int nth) {
     // scores[0, M) are memory logits, scores[M, M + n_vis) local ones: one softmax over both.
     std::vector<float>& scores = scratch_[static_cast<size_t>(ith)];
-    const auto need = static_cast<size_t>(M + p.n_kv);
+    const auto need = static_cast<size_t>(M + n_kv);
     if (scores.size() < need) scores.resize(need);
     std::vector<float>& partial = scratch2_[static_cast<size_t>(ith)];
     if (M > 0 && partial.size() < static_cast<size_t>(dh)) partial.resize(static_cast<size_t>(dh));
@@ -296,7 +300,7 @@ void CpuBackend::attention(const float* q, const float* k_cache, const float* v_
       const int32_t i = static_cast<int32_t>(task / H);
       const int32_t h = static_cast<int32_t>(task % H);
       const int32_t hk = h / group;
-      const int32_t n_vis = std::min(p.n_kv, p.q_pos0 + i + 1);
+      const int32_t n_vis = std::min(n_kv, q_pos0 + i + 1);
       const float* qi = q + (static_cast<int64_t>(i) * H + h) * dh;
       float mx = -INFINITY;
       for (int32_t t = 0; t < M; ++t) {
@@ -536,6 +540,47 @@ void CpuBackend::l2_normalize(float* x, int32_t n, int32_t dim) {
   });
 }
 // ---- end of retriever encoder ops ----
+
+void CpuBackend::copy_rows_at(void* dst, const void* src, const int32_t* row_index, int32_t n_rows,
+                              size_t row_bytes, int32_t capacity_rows) {
+  const int32_t r0 = *row_index;
+  for (int32_t r = 0; r < n_rows; ++r) {
+    if (r0 + r < 0 || r0 + r >= capacity_rows) continue;
+    std::memcpy(static_cast<uint8_t*>(dst) + static_cast<size_t>(r0 + r) * row_bytes,
+                static_cast<const uint8_t*>(src) + static_cast<size_t>(r) * row_bytes, row_bytes);
+  }
+}
+
+void CpuBackend::sample(float* logits, int32_t n_vocab, const SampleArgs& a, int32_t* out_id) {
+  namespace ss = sample_select;
+  if (a.repetition_penalty != 1.0f) {
+    for (int32_t i = 0; i < a.n_penalty_ids; ++i) {
+      const int32_t id = a.penalty_ids[i];
+      if (id >= 0 && id < n_vocab) logits[id] = ss::penalize(logits[id], a.repetition_penalty);
+    }
+  }
+  if (a.temperature <= 0.0f) {
+    int32_t best = 0;
+    for (int32_t i = 1; i < n_vocab; ++i) {
+      if (ss::ranks_before(logits[i], i, logits[best], best)) best = i;
+    }
+    *out_id = best;
+    return;
+  }
+  auto& cand = sample_candidates_;
+  cand.resize(static_cast<size_t>(n_vocab));
+  for (int32_t i = 0; i < n_vocab; ++i)
+    cand[static_cast<size_t>(i)] = {logits[i] / a.temperature, i};
+  const auto before = [](const std::pair<float, int32_t>& x, const std::pair<float, int32_t>& y) {
+    return ss::ranks_before(x.first, x.second, y.first, y.second);
+  };
+  const int32_t keep = a.top_k > 0 && a.top_k < n_vocab ? a.top_k : n_vocab;
+  std::partial_sort(cand.begin(), cand.begin() + keep, cand.end(), before);
+  const int32_t pick =
+      ss::pick_sorted([&](int32_t i) { return cand[static_cast<size_t>(i)].first; }, keep, a.min_p,
+                      a.top_p, a.uniform);
+  *out_id = cand[static_cast<size_t>(pick)].second;
+}
 
 std::unique_ptr<Backend> make_cpu_backend(int n_threads, bool exact_activations) {
   return std::make_unique<CpuBackend>(n_threads, exact_activations);

@@ -60,6 +60,13 @@ class CpuBackend final : public Backend {
                       SequencePooling mode, float* out) override;
   void l2_normalize(float* x, int32_t n, int32_t dim) override;
   // ---- end of retriever encoder ops ----
+  // ---- capturable decode and device sampling (issue 7): the same semantics on host memory, so
+  // the model's decode-step path runs (and is tested) on the CPU; no recording: the hooks of
+  // Backend stay no-ops, and samples_on_device() is false (the generator keeps its Sampler).
+  void copy_rows_at(void* dst, const void* src, const int32_t* row_index, int32_t n_rows,
+                    size_t row_bytes, int32_t capacity_rows) override;
+  // core/generate/sample_select.h on the host (a full sort when top_k is off).
+  void sample(float* logits, int32_t n_vocab, const SampleArgs& args, int32_t* out_id) override;
 
   ThreadPool& pool() { return pool_; }
   // The first kv_pool_* shape error (slot outside the pool), reported by synchronize().
@@ -86,7 +93,8 @@ class CpuBackend final : public Backend {
     int32_t conv;
     int64_t r0, r1;
   };
-  std::vector<MatmulBlock> blocks_;  // reused by matmul_multi
+  std::vector<MatmulBlock> blocks_;                           // reused by matmul_multi
+  std::vector<std::pair<float, int32_t>> sample_candidates_;  // reused by sample
 };
 
 }  // namespace memlong

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 
 namespace memlong {
 namespace {
@@ -80,8 +81,34 @@ Result<GenerateResult> generate(InferenceContext& ctx, const Tokenizer& tokenize
   std::vector<int32_t>& hist = history != nullptr ? *history : local_history;
 
   Sampler sampler(options.sampling);
+  // Device sampling (issue 7): when the backend picks tokens itself (a GPU), only the chosen id
+  // comes back instead of V logits. Same semantics and the same RNG stream as the Sampler: one
+  // uniform per non-greedy draw from mt19937_64(seed) (core/generate/sample_select.h).
+  const SamplingParams& sp = options.sampling;
+  SampleArgs device_args;
+  device_args.temperature = sp.temperature;
+  device_args.top_k = sp.top_k;
+  device_args.top_p = sp.top_p;
+  device_args.min_p = sp.min_p;
+  device_args.repetition_penalty = sp.repetition_penalty;
+  const bool on_device = ctx.model().backend().samples_on_device(device_args);
+  std::mt19937_64 device_rng(sp.seed);
+  const int32_t n_vocab = ctx.model().config().n_vocab;
+  std::vector<float> logits;
+  auto evaluate = [&](std::span<const int32_t> toks) -> Status {
+    if (on_device) return ctx.eval_no_readback(toks);
+    MEMLONG_ASSIGN_OR_RETURN(logits, ctx.eval(toks, false));
+    return Status::ok();
+  };
+  auto pick = [&]() -> Result<int32_t> {
+    if (!on_device) return sampler.sample(logits, hist);
+    SampleArgs a = device_args;
+    if (sp.temperature > 0.0f)
+      a.uniform = std::uniform_real_distribution<double>(0.0, 1.0)(device_rng);
+    return ctx.sample_last(a, repetition_penalty_ids(sp, hist, n_vocab));
+  };
   const auto t_prompt = Clock::now();
-  MEMLONG_ASSIGN_OR_RETURN(std::vector<float> logits, ctx.eval(prompt, false));
+  MEMLONG_RETURN_IF_ERROR(evaluate(prompt));
   result.prompt_ms = ms_since(t_prompt);
   result.n_prompt_tokens = static_cast<int32_t>(prompt.size());
   hist.insert(hist.end(), prompt.begin(), prompt.end());
@@ -105,7 +132,7 @@ Result<GenerateResult> generate(InferenceContext& ctx, const Tokenizer& tokenize
       result.stop_reason = StopReason::kMaxTokens;
       break;
     }
-    const int32_t id = sampler.sample(logits, hist);
+    MEMLONG_ASSIGN_OR_RETURN(const int32_t id, pick());
     if (tokenizer.is_end_of_generation(id)) {
       result.stop_reason = StopReason::kEndOfGeneration;
       break;
@@ -139,7 +166,7 @@ Result<GenerateResult> generate(InferenceContext& ctx, const Tokenizer& tokenize
       break;
     }
     const int32_t next[1] = {id};
-    MEMLONG_ASSIGN_OR_RETURN(logits, ctx.eval(next, false));
+    MEMLONG_RETURN_IF_ERROR(evaluate(next));
   }
   // Whatever is left (held-back stop prefixes that never completed, a dangling partial UTF-8
   // sequence) is text too; invalid bytes are replaced when the caller decodes for display.

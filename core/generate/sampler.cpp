@@ -6,6 +6,21 @@
 
 namespace memlong {
 
+std::vector<int32_t> repetition_penalty_ids(const SamplingParams& params,
+                                            std::span<const int32_t> recent, int32_t n_vocab) {
+  std::vector<int32_t> ids;
+  if (params.repetition_penalty == 1.0f || params.repetition_last_n == 0) return ids;
+  const size_t n = params.repetition_last_n < 0
+                       ? recent.size()
+                       : std::min(recent.size(), static_cast<size_t>(params.repetition_last_n));
+  for (size_t i = recent.size() - n; i < recent.size(); ++i) {
+    if (recent[i] >= 0 && recent[i] < n_vocab) ids.push_back(recent[i]);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
 
 int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> recent) {

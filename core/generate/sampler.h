@@ -21,6 +21,12 @@ struct SamplingParams {
   uint64_t seed = 0;
 };
 
+// The distinct ids in range [0, n_vocab) among the last repetition_last_n of `recent` (all when
+// negative): the ids the repetition penalty changes, ascending. Empty when the penalty is off.
+// Device sampling (Backend::sample) takes this list instead of the history.
+std::vector<int32_t> repetition_penalty_ids(const SamplingParams& params,
+                                            std::span<const int32_t> recent, int32_t n_vocab);
+
 class Sampler {
  public:
   explicit Sampler(const SamplingParams& params);

@@ -5,6 +5,7 @@
 #include "core/transformer/llama_model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <numbers>
 
@@ -51,6 +52,9 @@ std::vector<float> rope_inv_freq(const LlamaConfig& c) {
   }
   return f;
 }
+
+// Distinguishes contexts in decode-step keys (an address could be reused by a later context).
+std::atomic<uint64_t> g_next_context_id{1};
 
 }  // namespace
 
@@ -137,6 +141,13 @@ Result<std::unique_ptr<InferenceContext>> InferenceContext::create(const LlamaMo
   MEMLONG_ASSIGN_OR_RETURN(ctx->up_, b.alloc(nb * static_cast<size_t>(c.n_ff) * 4));
   MEMLONG_ASSIGN_OR_RETURN(ctx->tokens_, b.alloc(nb * 4));
   MEMLONG_ASSIGN_OR_RETURN(ctx->positions_, b.alloc(nb * 4));
+  // Decode step (issue 7): its inputs, the stash of its one token, the logits row it writes.
+  ctx->context_id_ = g_next_context_id.fetch_add(1);
+  MEMLONG_ASSIGN_OR_RETURN(ctx->step_in_, b.alloc(4 * sizeof(int32_t)));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->stash_k_, b.alloc(kv_dim * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->stash_v_, b.alloc(kv_dim * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->logits_, b.alloc(static_cast<size_t>(c.n_vocab) * 4));
+  MEMLONG_ASSIGN_OR_RETURN(ctx->sampled_id_, b.alloc(sizeof(int32_t)));
   return ctx;
 }
 
@@ -148,6 +159,39 @@ void InferenceContext::truncate(int32_t n) {
 Result<std::vector<float>> InferenceContext::eval(std::span<const int32_t> tokens,
                                                   bool all_logits) {
   return eval(tokens, all_logits, MemoryAttention{}, nullptr);
+}
+
+Status InferenceContext::eval_no_readback(std::span<const int32_t> tokens) {
+  read_back_logits_ = false;
+  auto r = eval(tokens, false, MemoryAttention{}, nullptr);
+  read_back_logits_ = true;
+  return r.status();
+}
+
+Result<int32_t> InferenceContext::sample_last(const SampleArgs& args,
+                                              std::span<const int32_t> penalty_ids) {
+  if (logits_rows_ < 1) return invalid_argument("sample_last: no logits from a previous eval");
+  Backend& b = *backend_;
+  SampleArgs a = args;
+  a.penalty_ids = nullptr;
+  a.n_penalty_ids = 0;
+  if (a.repetition_penalty != 1.0f && !penalty_ids.empty()) {
+    const size_t bytes = penalty_ids.size() * sizeof(int32_t);
+    if (penalty_ids_.size_bytes() < bytes) {
+      MEMLONG_ASSIGN_OR_RETURN(penalty_ids_, b.alloc(std::max<size_t>(bytes, 256)));
+    }
+    b.copy_to_device(penalty_ids_.data(), penalty_ids.data(), bytes);
+    a.penalty_ids = penalty_ids_.i32();
+    a.n_penalty_ids = static_cast<int32_t>(penalty_ids.size());
+  }
+  const int32_t n_vocab = model_->config().n_vocab;
+  float* row = logits_.f32() + static_cast<int64_t>(logits_rows_ - 1) * n_vocab;
+  b.sample(row, n_vocab, a, sampled_id_.i32());
+  int32_t id = -1;
+  MEMLONG_RETURN_IF_ERROR(b.copy_to_host(&id, sampled_id_.data(), sizeof id));
+  logits_rows_ = 0;  // penalised in place: not sampled twice
+  if (id < 0 || id >= n_vocab) return internal_error("sample: id " + std::to_string(id));
+  return id;
 }
 
 Status InferenceContext::upload_memory(const MemoryAttention& mem) {
@@ -252,6 +296,19 @@ Result<std::vector<float>> InferenceContext::eval(std::span<const int32_t> token
   return logits;
 }
 
+namespace {
+
+// FNV-1a over the words that make two decode steps the same op sequence.
+uint64_t mix(uint64_t h, uint64_t v) {
+  for (int i = 0; i < 8; ++i) {
+    h ^= (v >> (8 * i)) & 0xff;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
 Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_logits,
                                     bool all_rows, std::vector<float>* out,
                                     const MemoryAttention* mem, MemoryOutputs* mem_out) {
@@ -260,7 +317,7 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
   const auto n = static_cast<int32_t>(tokens.size());
   const int32_t d = c.n_embd, H = c.n_head, Hkv = c.n_head_kv, dh = c.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(Hkv) * dh;
-  const int64_t q_dim = static_cast<int64_t>(H) * dh;
+  const size_t v_count = static_cast<size_t>(c.n_vocab);
 
   // Local RoPE positions (MEMLONG.md §5.3): zero mode numbers the call's window from 1 (memory
   // sits at 0); contiguous mode puts the window right after the n_mem memory tokens. Without
@@ -268,10 +325,52 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
   const bool has_mem = mem != nullptr && n_mem_ > 0;
   const int32_t pos_offset =
       mem == nullptr ? 0 : (mem->contiguous_positions ? n_mem_ : (has_mem ? 1 : 0));
-  std::vector<int32_t> pos(static_cast<size_t>(n));
-  for (int32_t i = 0; i < n; ++i) pos[static_cast<size_t>(i)] = pos_offset + n_past_ + i;
-  b.copy_to_device(tokens_.data(), tokens.data(), static_cast<size_t>(n) * 4);
-  b.copy_to_device(positions_.data(), pos.data(), static_cast<size_t>(n) * 4);
+  const bool want_stash = mem_out != nullptr && mem != nullptr && mem->memory_layer >= 0;
+  const bool want_token_mass =
+      has_mem && mem->want_token_mass && mem_out != nullptr && !mem_token_mass_.empty();
+  auto is_retrieval_layer = [&](int32_t l) {
+    return has_mem && std::find(mem->retrieval_layers.begin(), mem->retrieval_layers.end(), l) !=
+                          mem->retrieval_layers.end();
+  };
+
+  // The decode step (issue 7): one token whose varying inputs (token, position, cache row, keys
+  // visible) live in step_in_ on the backend, so the op sequence below is the same for every step
+  // of one key and the backend may record and replay it (a CUDA graph).
+  const bool is_step = n == 1 && capturable_decode_ && want_logits &&
+                       !(mem != nullptr && mem->memory_only) && !step_in_.empty();
+  const int32_t n_rows = want_logits ? (all_rows ? n : 1) : 0;
+  if (want_logits && logits_.size_bytes() < static_cast<size_t>(n_rows) * v_count * 4) {
+    MEMLONG_ASSIGN_OR_RETURN(logits_, b.alloc(static_cast<size_t>(n_rows) * v_count * 4));
+  }
+  const int32_t* ids_dev = tokens_.i32();
+  const int32_t* pos_dev = positions_.i32();
+  int32_t step_in[4] = {0, 0, 0, 0};
+  uint64_t key = 0;
+  if (is_step) {
+    step_in[0] = tokens[0];
+    step_in[1] = pos_offset + n_past_;
+    step_in[2] = n_past_;      // cache row written, and the query's position in the cache
+    step_in[3] = n_past_ + 1;  // keys visible
+    ids_dev = step_in_.i32();
+    pos_dev = step_in_.i32() + 1;
+    key = 1469598103934665603ull;
+    key = mix(key, context_id_);
+    key = mix(key, static_cast<uint64_t>(n_mem_) * 2 + (has_mem ? 1 : 0));
+    key = mix(key, reinterpret_cast<uintptr_t>(mem_k_.data()));
+    key = mix(key, reinterpret_cast<uintptr_t>(mem_v_.data()));
+    key = mix(key, reinterpret_cast<uintptr_t>(logits_.data()));
+    key = mix(key, want_stash ? static_cast<uint64_t>(mem->memory_layer) + 1 : 0);
+    key = mix(key, want_token_mass ? reinterpret_cast<uintptr_t>(mem_token_mass_.data()) : 0);
+    for (int32_t l = 0; l < c.n_layer; ++l) {
+      if (is_retrieval_layer(l)) key = mix(key, static_cast<uint64_t>(l) + 1);
+    }
+    if (key == 0) key = 1;
+  } else {
+    std::vector<int32_t> pos(static_cast<size_t>(n));
+    for (int32_t i = 0; i < n; ++i) pos[static_cast<size_t>(i)] = pos_offset + n_past_ + i;
+    b.copy_to_device(tokens_.data(), tokens.data(), static_cast<size_t>(n) * 4);
+    b.copy_to_device(positions_.data(), pos.data(), static_cast<size_t>(n) * 4);
+  }
 
   float* x = x_.f32();        // [n, d] residual stream
   float* xn = xn_.f32();      // [n, d] normed input / projection output
@@ -283,80 +382,127 @@ Status InferenceContext::eval_batch(std::span<const int32_t> tokens, bool want_l
   float* up = up_.f32();      // [n, f]
   const RopeParams rope = model_->rope_params();
 
-  b.get_rows(model_->token_embd(), tokens_.i32(), n, x);
   AttentionParams ap;
   ap.n_head = H;
   ap.n_head_kv = Hkv;
   ap.head_dim = dh;
   ap.scale = 1.0f / std::sqrt(static_cast<float>(dh));
   ap.n_query = n;
-  ap.q_pos0 = n_past_;
-  ap.n_kv = n_past_ + n;
+  if (is_step) {
+    ap.q_pos0_dev = step_in_.i32() + 2;
+    ap.n_kv_dev = step_in_.i32() + 3;
+    ap.n_kv = n_ctx_;  // capacity
+  } else {
+    ap.q_pos0 = n_past_;
+    ap.n_kv = n_past_ + n;
+  }
 
-  for (int32_t l = 0; l < c.n_layer; ++l) {
-    const LlamaModel::Layer& L = model_->layers()[static_cast<size_t>(l)];
-    b.rms_norm(x, L.attn_norm, c.rms_eps, n, d, xn);
-    const Backend::MatmulTarget qkv[3] = {{&L.wq, q, &L.bq}, {&L.wk, k, &L.bk}, {&L.wv, v, &L.bv}};
-    b.matmul_multi(qkv, xn, n);
-    if (mem_out != nullptr && mem != nullptr && l == mem->memory_layer) {
-      // The stash: memory-layer K/V after the input norm, before RoPE (MEMLONG.md §2.2 step 4).
+  // The op sequence. Returns true when it stopped after the memory layer (memory_only).
+  auto enqueue = [&]() -> Result<bool> {
+    b.get_rows(model_->token_embd(), ids_dev, n, x);
+    for (int32_t l = 0; l < c.n_layer; ++l) {
+      const LlamaModel::Layer& L = model_->layers()[static_cast<size_t>(l)];
+      b.rms_norm(x, L.attn_norm, c.rms_eps, n, d, xn);
+      const Backend::MatmulTarget qkv[3] = {
+          {&L.wq, q, &L.bq}, {&L.wk, k, &L.bk}, {&L.wv, v, &L.bv}};
+      b.matmul_multi(qkv, xn, n);
+      if (want_stash && l == mem->memory_layer) {
+        // The stash: memory-layer K/V after the input norm, before RoPE (MEMLONG.md §2.2 step 4).
+        const size_t bytes = static_cast<size_t>(n * kv_dim) * 4;
+        if (is_step) {  // device copies inside the step, read back after it
+          b.copy(stash_k_.data(), k, bytes);
+          b.copy(stash_v_.data(), v, bytes);
+        } else {
+          const size_t at =
+              static_cast<size_t>(n_past_ - stash_base_) * static_cast<size_t>(kv_dim);
+          MEMLONG_RETURN_IF_ERROR(b.copy_to_host(mem_out->stash_k.data() + at, k, bytes));
+          MEMLONG_RETURN_IF_ERROR(b.copy_to_host(mem_out->stash_v.data() + at, v, bytes));
+          if (mem->device_stash_k != nullptr && mem->device_stash_v != nullptr) {
+            // The same rows kept on the backend (DeviceKVPool::append_device, no upload).
+            b.copy(mem->device_stash_k + at, k, bytes);
+            b.copy(mem->device_stash_v + at, v, bytes);
+          }
+          // Ingestion shortcut (§2.2, exact): the stash depends only on layers 0..m-1 and layer
+          // m's norm and K/V projections, so a pass that only writes memory stops here.
+          if (mem->memory_only) return true;
+        }
+      }
+      b.rope(q, n, H, pos_dev, rope);
+      b.rope(k, n, Hkv, pos_dev, rope);
+      float* kc = k_cache_[static_cast<size_t>(l)].f32();
+      float* vc = v_cache_[static_cast<size_t>(l)].f32();
+      if (is_step) {
+        const size_t row_bytes = static_cast<size_t>(kv_dim) * 4;
+        b.copy_rows_at(kc, k, step_in_.i32() + 2, 1, row_bytes, n_ctx_);
+        b.copy_rows_at(vc, v, step_in_.i32() + 2, 1, row_bytes, n_ctx_);
+      } else {
+        b.copy(kc + n_past_ * kv_dim, k, static_cast<size_t>(n * kv_dim) * 4);
+        b.copy(vc + n_past_ * kv_dim, v, static_cast<size_t>(n * kv_dim) * 4);
+      }
+      if (is_retrieval_layer(l)) {
+        AttentionParams apm = ap;
+        apm.mem_k = mem_k_.f32();
+        apm.mem_v = mem_v_.f32();
+        apm.n_mem = n_mem_;
+        if (want_token_mass) apm.mem_token_mass = mem_token_mass_.f32();
+        b.attention(q, kc, vc, apm, attn);
+      } else {
+        b.attention(q, kc, vc, ap, attn);
+      }
+      b.matmul(L.wo, attn, n, xn);
+      b.add(x, xn, static_cast<int64_t>(n) * d);
+
+      b.rms_norm(x, L.ffn_norm, c.rms_eps, n, d, xn);
+      const Backend::MatmulTarget gate_up[2] = {{&L.w_gate, gate, nullptr}, {&L.w_up, up, nullptr}};
+      b.matmul_multi(gate_up, xn, n);
+      b.swiglu(gate, up, static_cast<int64_t>(n) * c.n_ff, gate);
+      b.matmul(L.w_down, gate, n, xn);
+      b.add(x, xn, static_cast<int64_t>(n) * d);
+    }
+    if (want_logits) {
+      // Only the rows whose logits are wanted go through the final norm and the LM head.
+      const float* src = x + static_cast<int64_t>(n - n_rows) * d;
+      b.rms_norm(src, model_->output_norm(), c.rms_eps, n_rows, d, xn);
+      b.matmul(model_->output(), xn, n_rows, logits_.f32());
+    }
+    return false;
+  };
+
+  if (is_step) {
+    // Twice at most: a step whose recording failed is issued again as plain launches.
+    bool done = false;
+    for (int attempt = 0; attempt < 2 && !done; ++attempt) {
+      if (b.begin_decode_step(key) == DecodeStepMode::kRun) {
+        b.stage_step_inputs(step_in_.data(), step_in, sizeof step_in);
+        MEMLONG_RETURN_IF_ERROR(enqueue().status());
+      } else {
+        b.stage_step_inputs(step_in_.data(), step_in, sizeof step_in);
+      }
+      done = b.end_decode_step();
+    }
+    if (!done)
+      return internal_error("decode step could not be executed: " + b.decode_graph_status());
+    if (want_stash) {
+      const size_t bytes = static_cast<size_t>(kv_dim) * 4;
       const size_t at = static_cast<size_t>(n_past_ - stash_base_) * static_cast<size_t>(kv_dim);
-      MEMLONG_RETURN_IF_ERROR(
-          b.copy_to_host(mem_out->stash_k.data() + at, k, static_cast<size_t>(n * kv_dim) * 4));
-      MEMLONG_RETURN_IF_ERROR(
-          b.copy_to_host(mem_out->stash_v.data() + at, v, static_cast<size_t>(n * kv_dim) * 4));
+      MEMLONG_RETURN_IF_ERROR(b.copy_to_host(mem_out->stash_k.data() + at, stash_k_.data(), bytes));
+      MEMLONG_RETURN_IF_ERROR(b.copy_to_host(mem_out->stash_v.data() + at, stash_v_.data(), bytes));
       if (mem->device_stash_k != nullptr && mem->device_stash_v != nullptr) {
-        // The same rows kept on the backend (DeviceKVPool::append_device, no upload).
-        b.copy(mem->device_stash_k + at, k, static_cast<size_t>(n * kv_dim) * 4);
-        b.copy(mem->device_stash_v + at, v, static_cast<size_t>(n * kv_dim) * 4);
-      }
-      // Ingestion shortcut (§2.2, exact): the stash depends only on layers 0..m-1 and layer m's
-      // norm and K/V projections, so a pass that only writes memory stops here.
-      if (mem->memory_only) {
-        n_past_ += n;
-        return b.synchronize();
+        // Outside the step: the destination row changes every step.
+        b.copy(mem->device_stash_k + at, stash_k_.data(), bytes);
+        b.copy(mem->device_stash_v + at, stash_v_.data(), bytes);
       }
     }
-    b.rope(q, n, H, positions_.i32(), rope);
-    b.rope(k, n, Hkv, positions_.i32(), rope);
-    float* kc = k_cache_[static_cast<size_t>(l)].f32();
-    float* vc = v_cache_[static_cast<size_t>(l)].f32();
-    b.copy(kc + n_past_ * kv_dim, k, static_cast<size_t>(n * kv_dim) * 4);
-    b.copy(vc + n_past_ * kv_dim, v, static_cast<size_t>(n * kv_dim) * 4);
-    if (has_mem && std::find(mem->retrieval_layers.begin(), mem->retrieval_layers.end(), l) !=
-                       mem->retrieval_layers.end()) {
-      AttentionParams apm = ap;
-      apm.mem_k = mem_k_.f32();
-      apm.mem_v = mem_v_.f32();
-      apm.n_mem = n_mem_;
-      if (mem->want_token_mass && mem_out != nullptr) apm.mem_token_mass = mem_token_mass_.f32();
-      b.attention(q, kc, vc, apm, attn);
-    } else {
-      b.attention(q, kc, vc, ap, attn);
+  } else {
+    MEMLONG_ASSIGN_OR_RETURN(const bool stopped, enqueue());
+    if (stopped) {
+      n_past_ += n;
+      return b.synchronize();
     }
-    b.matmul(L.wo, attn, n, xn);
-    b.add(x, xn, static_cast<int64_t>(n) * d);
-
-    b.rms_norm(x, L.ffn_norm, c.rms_eps, n, d, xn);
-    const Backend::MatmulTarget gate_up[2] = {{&L.w_gate, gate, nullptr}, {&L.w_up, up, nullptr}};
-    b.matmul_multi(gate_up, xn, n);
-    b.swiglu(gate, up, static_cast<int64_t>(n) * c.n_ff, gate);
-    b.matmul(L.w_down, gate, n, xn);
-    b.add(x, xn, static_cast<int64_t>(n) * d);
   }
   n_past_ += n;
-  (void)q_dim;
-
-  if (want_logits) {
-    // Only the rows whose logits are wanted go through the final norm and the LM head.
-    const int32_t n_rows = all_rows ? n : 1;
-    const float* src = x + static_cast<int64_t>(n - n_rows) * d;
-    b.rms_norm(src, model_->output_norm(), c.rms_eps, n_rows, d, xn);
-    const size_t v_count = static_cast<size_t>(c.n_vocab);
-    if (logits_.size_bytes() < static_cast<size_t>(n_rows) * v_count * 4) {
-      MEMLONG_ASSIGN_OR_RETURN(logits_, b.alloc(static_cast<size_t>(n_rows) * v_count * 4));
-    }
-    b.matmul(model_->output(), xn, n_rows, logits_.f32());
+  logits_rows_ = n_rows;
+  if (want_logits && out != nullptr && read_back_logits_) {
     const size_t old = out->size();
     out->resize(old + static_cast<size_t>(n_rows) * v_count);
     MEMLONG_RETURN_IF_ERROR(b.copy_to_host(out->data() + old, logits_.data(),

@@ -111,6 +111,22 @@ class InferenceContext {
   Result<std::vector<float>> eval(std::span<const int32_t> tokens, bool all_logits,
                                   const MemoryAttention& mem, MemoryOutputs* out);
 
+  // ---- decode steps and device sampling (issue 7) ----
+  // A one-token eval runs as a decode step (Backend::begin_decode_step ... end_decode_step): its
+  // varying inputs are staged into a device buffer and the op sequence is the same for every step
+  // of one (context, memory block) key, so the CUDA backend records it once and replays it.
+  // Off: the batch path (inputs copied, n_past as op arguments). On by default; for tests and
+  // benchmarks that compare the two.
+  void set_capturable_decode(bool on) { capturable_decode_ = on; }
+  // Like eval(tokens, false) but the last row's logits stay on the backend (no read-back of V
+  // floats); follow with sample_last().
+  Status eval_no_readback(std::span<const int32_t> tokens);
+  // Picks a token from the last row of logits of the previous eval (any eval variant) on the
+  // backend (Backend::sample): `args` as in backend.h, penalty_ids the distinct ids to penalise
+  // (core/generate/sampler.h repetition_penalty_ids). The logits are consumed (penalised in
+  // place). Errors: InvalidArgument (no logits since the last sample), the backend's.
+  Result<int32_t> sample_last(const SampleArgs& args, std::span<const int32_t> penalty_ids);
+
   int32_t n_past() const { return n_past_; }
   int32_t n_ctx() const { return n_ctx_; }
   // Forgets cached positions >= n (n <= n_past()); eval continues from n.
@@ -141,6 +157,14 @@ class InferenceContext {
   uint64_t mem_block_id_ = 0;  // block_id of the uploaded memory (0: none reusable)
   bool mem_contiguous_ = false;
   int32_t stash_base_ = 0;  // n_past at the start of the current eval (stash row 0)
+  // Decode steps and device sampling (issue 7).
+  uint64_t context_id_ = 0;  // unique per context (part of the step key)
+  bool capturable_decode_ = true;
+  bool read_back_logits_ = true;
+  int32_t logits_rows_ = 0;         // rows of logits_ written by the last eval (0: none / sampled)
+  DeviceBuffer step_in_;            // int32 [4]: token, position, cache row, keys visible
+  DeviceBuffer stash_k_, stash_v_;  // [Hkv*dh] the step's memory-layer K/V
+  DeviceBuffer penalty_ids_, sampled_id_;
 };
 
 }  // namespace memlong

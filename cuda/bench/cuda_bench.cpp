@@ -1,6 +1,9 @@
 // GPU benchmark on synthetic models of real shapes (no model files travel to GPU machines):
 //   pp<N>   one eval() of N prompt tokens into an empty cache (as bench/engine_bench.cpp)
 //   tg<M>   M single-token evals after a 1-token prompt
+//   tg<M> (no graphs)  the same with decode-step CUDA graphs off (Backend::
+//           set_decode_graphs_enabled(false)): every op a plain launch; the graph gain is
+//           tg / tg_no_graphs - 1. The decode-graph status line is printed after each model.
 //   tg<M>+memory  the same with a MemLong read: n_mem memory keys joint with local attention in
 //           the upper half of the layers (every 2nd), one block reused by every step; the
 //           overhead is 1 - tg_mem / tg
@@ -112,7 +115,8 @@ Result<double> measure_bandwidth_gbs(Backend& b) {
 struct ModelResult {
   std::string name;
   uint64_t weight_bytes_per_token = 0;
-  Stats pp, tg, tg_mem;
+  Stats pp, tg, tg_mem, tg_no_graphs;
+  std::string graph_status;
   double load_s = 0.0, gather_ms = 0.0, gather_bytes = 0.0;
   double pool_gather_ms = 0.0, host_pool_gather_ms = 0.0;
 };
@@ -175,7 +179,9 @@ Result<ModelResult> bench_model(Backend& b, const std::string& shape, const std:
   for (float& x : mem_v) x = nd(rng);
   std::vector<int32_t> layers;
   for (int32_t l = c.n_layer / 2; l < c.n_layer; l += 2) layers.push_back(l);
-  for (int with_mem = 0; with_mem < 2; ++with_mem) {
+  for (int variant = 0; variant < 3; ++variant) {  // tg, tg+memory, tg without graphs
+    const bool with_mem = variant == 1;
+    b.set_decode_graphs_enabled(variant != 2);
     MEMLONG_ASSIGN_OR_RETURN(auto ctx, InferenceContext::create(*model, o.n_gen + 1, 1));
     MemoryAttention mem;
     mem.k = mem_k.data();
@@ -203,8 +209,10 @@ Result<ModelResult> bench_model(Backend& b, const std::string& shape, const std:
       }
       if (rep >= o.n_warmup) samples.push_back(o.n_gen / seconds_since(t0));
     }
-    (with_mem ? r.tg_mem : r.tg) = summarize(samples);
+    (variant == 0 ? r.tg : variant == 1 ? r.tg_mem : r.tg_no_graphs) = summarize(samples);
+    if (variant == 1) r.graph_status = b.decode_graph_status();
   }
+  b.set_decode_graphs_enabled(true);
   {  // memory gather: upload of one block's K and V
     const size_t bytes = mem_k.size() * sizeof(float);
     MEMLONG_ASSIGN_OR_RETURN(DeviceBuffer dk, b.alloc(bytes));
@@ -418,7 +426,10 @@ int run(int argc, char** argv) {
         << "\", \"weight_bytes_per_token\": " << r.weight_bytes_per_token
         << ", \"load_s\": " << r.load_s << ", \"pp" << o.n_prompt << "\": " << stats_json(r.pp)
         << ", \"tg" << o.n_gen << "\": " << stats_json(r.tg) << ", \"tg" << o.n_gen
-        << "_memory\": " << stats_json(r.tg_mem)
+        << "_memory\": " << stats_json(r.tg_mem) << ", \"tg" << o.n_gen
+        << "_no_graphs\": " << stats_json(r.tg_no_graphs)
+        << ", \"graph_gain\": " << (r.tg.mean / r.tg_no_graphs.mean - 1.0)
+        << ", \"decode_graphs\": \"" << r.graph_status << "\""
         << ", \"memory_overhead\": " << (1.0 - r.tg_mem.mean / r.tg.mean)
         << ", \"memory_gather_ms\": " << r.gather_ms
         << ", \"memory_gather_bytes\": " << r.gather_bytes
@@ -451,13 +462,15 @@ int run(int argc, char** argv) {
       const double bound = *bw * 1e9 / static_cast<double>(r->weight_bytes_per_token);
       std::printf(
           "%-14s pp%d %9.1f ± %6.1f tok/s | tg%d %8.1f ± %5.1f tok/s (bound %.0f, %.0f%%) | "
+          "no graphs %8.1f tok/s (graphs %+.1f%%) | "
           "tg+memory(%d) %8.1f tok/s (overhead %.1f%%) | gather %.3f ms (%.1f GB/s), pool %.3f "
-          "ms, host pool %.3f ms | load %.2f s\n",
+          "ms, host pool %.3f ms | load %.2f s\n  decode graphs: %s\n",
           r->name.c_str(), o.n_prompt, r->pp.mean, r->pp.stddev, o.n_gen, r->tg.mean, r->tg.stddev,
-          bound, 100.0 * r->tg.mean / bound, o.n_mem, r->tg_mem.mean,
+          bound, 100.0 * r->tg.mean / bound, r->tg_no_graphs.mean,
+          100.0 * (r->tg.mean / r->tg_no_graphs.mean - 1.0), o.n_mem, r->tg_mem.mean,
           100.0 * (1.0 - r->tg_mem.mean / r->tg.mean), r->gather_ms,
           r->gather_bytes / (r->gather_ms * 1e-3) / 1e9, r->pool_gather_ms, r->host_pool_gather_ms,
-          r->load_s);
+          r->load_s, r->graph_status.c_str());
       results.push_back(std::move(r).value());
       if (!write_json(results)) return 1;
     }

@@ -58,7 +58,10 @@ __global__ void __launch_bounds__(kAttnWarps * 32) attention_kernel(AttentionArg
   const int warp = static_cast<int>(threadIdx.x) / 32;
   const int lane = static_cast<int>(threadIdx.x) % 32;
   const int n_mem = a.mem_k != nullptr ? a.n_mem : 0;
-  const int n_vis = min(a.n_kv, a.q_pos0 + i + 1);
+  // Capturable decode (issue 7): positions from device scalars, n_kv capped by the capacity.
+  const int q_pos0 = a.q_pos0_dev != nullptr ? *a.q_pos0_dev : a.q_pos0;
+  const int n_kv = a.n_kv_dev != nullptr ? min(*a.n_kv_dev, a.n_kv) : a.n_kv;
+  const int n_vis = min(n_kv, q_pos0 + i + 1);
   const int64_t kv_stride = static_cast<int64_t>(a.n_head_kv) * dh;
 
   const float* qi = a.q + (static_cast<int64_t>(i) * H + h) * dh;
@@ -136,7 +139,10 @@ Status attention(const AttentionArgs& a, cudaStream_t stream) {
     return unsupported("attention: head_dim " + std::to_string(a.head_dim) + " (at most " +
                        std::to_string(kAttnMaxHeadDim) + ")");
   }
-  if (a.n_kv < a.q_pos0 + a.n_query || a.q_pos0 < 0) {
+  if ((a.n_kv_dev == nullptr) != (a.q_pos0_dev == nullptr)) {
+    return invalid_argument("attention: q_pos0_dev and n_kv_dev go together");
+  }
+  if (a.n_kv_dev == nullptr && (a.n_kv < a.q_pos0 + a.n_query || a.q_pos0 < 0)) {
     return invalid_argument("attention: n_kv " + std::to_string(a.n_kv) + " < q_pos0 " +
                             std::to_string(a.q_pos0) + " + n_query " + std::to_string(a.n_query));
   }

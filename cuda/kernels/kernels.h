@@ -68,6 +68,10 @@ struct AttentionArgs {
   int32_t n_head, n_head_kv, head_dim;
   int32_t n_query, q_pos0, n_kv, n_mem;
   float scale;
+  // Capturable decode (issue 7): when set, device scalars replace q_pos0 and n_kv (n_kv then is
+  // the capacity: min(*n_kv_dev, n_kv) keys), see AttentionParams.
+  const int32_t* q_pos0_dev;
+  const int32_t* n_kv_dev;
 };
 Status attention(const AttentionArgs& a, cudaStream_t stream);
 
@@ -106,5 +110,23 @@ Status gelu_erf(const float* x, int64_t n, float* out, cudaStream_t stream);
 Status pool_sequences(const float* x, const int32_t* seq_offsets, int32_t n_seq, int32_t dim,
                       bool first_only, float* out, cudaStream_t stream);
 Status l2_normalize(float* x, int32_t n, int32_t dim, cudaStream_t stream);
+// ---- capturable decode and device sampling (issue 7) ----
+// copy_rows.cu: rows [0, n_rows) of src (row_bytes each) to dst rows *row_index + r, skipping rows
+// at or past capacity_rows; row_index is read on the device when the kernel runs.
+Status copy_rows_at(void* dst, const void* src, const int32_t* row_index, int32_t n_rows,
+                    size_t row_bytes, int32_t capacity_rows, cudaStream_t stream);
+
+// sample.cu: one token from logits [n_vocab] (penalised in place) into *out_id, with
+// core/generate/sample_select.h's rules; one block. Non-greedy needs 1 <= top_k <=
+// kSampleMaxTopK (the candidates are sorted in shared memory).
+inline constexpr int kSampleMaxTopK = 1024;
+struct SampleKernelArgs {
+  float temperature, top_p, min_p, repetition_penalty;
+  int32_t top_k, n_penalty_ids;
+  const int32_t* penalty_ids;
+  double uniform;
+};
+Status sample(float* logits, int32_t n_vocab, const SampleKernelArgs& a, int32_t* out_id,
+              cudaStream_t stream);
 
 }  // namespace memlong::cuda_ops
