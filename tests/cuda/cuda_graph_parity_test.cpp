@@ -19,47 +19,12 @@
 #include "core/model/model_file.h"
 #include "core/model/synthetic_model.h"
 #include "core/transformer/llama_model.h"
+#include "cuda_test_support.h"
 
 namespace memlong {
 namespace {
 
-struct GpuEnv {
-  std::unique_ptr<Backend> backend;
-  std::string reason;
-};
-
-GpuEnv& gpu_env() {
-  static GpuEnv env = [] {
-    GpuEnv e;
-#ifdef MEMLONG_CUDA_MODULE_PATH
-    auto b = make_backend(BackendOptions{"cuda", 1, MEMLONG_CUDA_MODULE_PATH});
-#else
-    Result<std::unique_ptr<Backend>> b =
-        not_found("the CUDA module was not built (nvcc not found at configure time)");
-#endif
-    if (b.is_ok()) {
-      e.backend = std::move(b).value();
-    } else {
-      e.reason = b.status().message();
-    }
-    return e;
-  }();
-  return env;
-}
-
-#define MEMLONG_REQUIRE_GPU(var)                                    \
-  if (gpu_env().backend == nullptr) {                               \
-    GTEST_SKIP() << "skipped: no GPU (" << gpu_env().reason << ")"; \
-  }                                                                 \
-  Backend& var = *gpu_env().backend
-
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using namespace cuda_test;
 
 bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() &&
@@ -86,8 +51,8 @@ Trace run(const LlamaModel& model, bool capturable, int memory_mode) {
   (*ctx)->set_capturable_decode(capturable);
   const LlamaConfig& c = model.config();
   const int32_t kv_row = c.n_head_kv * c.head_dim, n_mem = 96;
-  const auto mk = randn(static_cast<size_t>(n_mem * kv_row), 21);
-  const auto mv = randn(static_cast<size_t>(n_mem * kv_row), 22);
+  const auto mk = random_vec(static_cast<size_t>(n_mem * kv_row), 21);
+  const auto mv = random_vec(static_cast<size_t>(n_mem * kv_row), 22);
   std::vector<int32_t> layers;
   for (int32_t l = c.n_layer / 2; l < c.n_layer; l += 2) layers.push_back(l);
   MemoryAttention mem;
@@ -173,7 +138,8 @@ TEST(CudaParityGraphs, DeviceSamplingEqualsTheHostSelection) {
   int n_checked = 0;
   for (int trial = 0; trial < 300; ++trial) {
     const int32_t V = trial % 3 == 0 ? 49152 : 1 + static_cast<int32_t>(rng() % 3000);
-    auto logits = randn(static_cast<size_t>(V), 100 + trial, 1.0f + static_cast<float>(trial % 4));
+    auto logits =
+        random_vec(static_cast<size_t>(V), 100 + trial, 1.0f + static_cast<float>(trial % 4));
     if (trial % 4 == 0) {
       for (float& l : logits) l = std::round(l * 2.0f) / 2.0f;  // many ties
     }

@@ -30,86 +30,12 @@
 #include "core/model/synthetic_model.h"
 #include "core/quant/quant.h"
 #include "core/transformer/llama_model.h"
+#include "cuda_test_support.h"
 
 namespace memlong {
 namespace {
 
-struct CudaEnv {
-  std::unique_ptr<Backend> backend;
-  std::string reason;
-};
-
-Result<std::unique_ptr<Backend>> open_cuda() {
-#ifdef MEMLONG_CUDA_MODULE_PATH
-  return make_backend(BackendOptions{"cuda", 1, MEMLONG_CUDA_MODULE_PATH});
-#else
-  return not_found("the CUDA module was not built (nvcc not found at configure time)");
-#endif
-}
-
-CudaEnv& cuda_env() {
-  static CudaEnv env = [] {
-    CudaEnv e;
-    auto b = open_cuda();
-    if (b.is_ok()) {
-      e.backend = std::move(b).value();
-    } else {
-      e.reason = b.status().message();
-    }
-    return e;
-  }();
-  return env;
-}
-
-#define MEMLONG_REQUIRE_GPU(var)                                     \
-  if (cuda_env().backend == nullptr) {                               \
-    GTEST_SKIP() << "skipped: no GPU (" << cuda_env().reason << ")"; \
-  }                                                                  \
-  Backend& var = *cuda_env().backend
-
-std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-template <typename T>
-DeviceBuffer upload(Backend& b, const std::vector<T>& host) {
-  auto buf = b.alloc(std::max<size_t>(host.size() * sizeof(T), 1));
-  MEMLONG_ASSERT(buf.is_ok());
-  if (!host.empty()) b.copy_to_device(buf->data(), host.data(), host.size() * sizeof(T));
-  return std::move(buf).value();
-}
-
-std::vector<float> download(Backend& b, const DeviceBuffer& buf, size_t n) {
-  std::vector<float> out(n);
-  const Status s = b.copy_to_host(out.data(), buf.data(), n * sizeof(float));
-  EXPECT_TRUE(s.is_ok()) << s.to_string();
-  return out;
-}
-
-// Max |got - ref| must stay within rel * max(1, max |ref|). Prints the measured error.
-void expect_close(const std::vector<float>& ref, const std::vector<float>& got, float rel,
-                  const std::string& what) {
-  ASSERT_EQ(ref.size(), got.size()) << what;
-  float scale = 1.0f, max_err = 0.0f;
-  size_t worst = 0;
-  for (float r : ref) scale = std::max(scale, std::fabs(r));
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const float e = std::fabs(ref[i] - got[i]);
-    if (!(e <= max_err)) {  // NaN counts as the worst
-      max_err = std::isnan(e) ? INFINITY : e;
-      worst = i;
-    }
-  }
-  std::printf("[ parity   ] %-48s max err %.3g of scale %.3g (allowed %.3g)\n", what.c_str(),
-              static_cast<double>(max_err), static_cast<double>(scale),
-              static_cast<double>(rel * scale));
-  EXPECT_LE(max_err, rel * scale) << what << ": worst at " << worst << " ref " << ref[worst]
-                                  << " got " << got[worst];
-}
+using namespace cuda_test;
 
 // A [n_out, k] weight of type t made from normal(0, scale) values, as a file would hold it.
 struct HostWeight {
