@@ -17,12 +17,15 @@
 //                   crashed on it
 //   OutOfMemory     the parser ran past max_memory_bytes
 //   Cancelled       the cancel token was set (isolated parsing only)
-// Thread-safety: all functions are reentrant and may run on several threads at once; the
-// isolated variant forks, so call it from a thread that may fork (any thread in our app).
+// Thread-safety: all functions are reentrant and may run on several threads at once. The isolated
+// variant starts the memlong-parse-worker executable (posix_spawn + exec, never a bare fork, so
+// locks other threads hold cannot stall the child).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "core/common/cancel.h"
 #include "core/common/status.h"
@@ -55,14 +58,27 @@ Result<DocumentFormat> detect_format(const std::filesystem::path& path,
 Result<ParsedDocument> parse_document(const std::filesystem::path& path,
                                       const ParseLimits& limits = {});
 
-// Parses in a forked child (RLIMIT_AS = max_memory_bytes unless built with ASan, RLIMIT_CPU from
-// timeout_ms) and reads the result over a pipe with a wall-clock timeout; kills and reaps the
-// child on timeout or cancel. The returned document equals parse_document's.
+// Parses in a memlong-parse-worker process (RLIMIT_AS = max_memory_bytes unless built with ASan,
+// RLIMIT_CPU from timeout_ms) and reads the result over a pipe with a wall-clock timeout; kills and
+// reaps the child on timeout or cancel. The returned document equals parse_document's.
 Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path,
                                                const ParseLimits& limits = {},
                                                const CancelToken& cancel = {});
 
-// Test hook: makes the next isolated children misbehave after fork, to test the parent's handling.
+// The parser helper executable parse_document_isolated starts, and where it is looked for, in
+// order: $MEMLONG_PARSE_WORKER alone when set; else beside the running executable
+// (/proc/self/exe's folder), ../lib/memlong/ from there (the installed layout), then the build
+// tree's copy (compiled in, so that tests and uninstalled builds find it).
+inline constexpr const char* kParseWorkerFile = "memlong-parse-worker";
+std::vector<std::string> parse_worker_candidates();
+// The first candidate that is an executable file; NotFound naming every place looked at.
+Result<std::string> find_parse_worker();
+// The worker's main(): parses the file its arguments name under their limits and writes the
+// encoded result to fd 3. Exit codes: 0 (result written), 1 (could not write it), 2 (bad
+// arguments: it is not meant to be started by hand), 3 (out of memory even for the error).
+int parse_worker_main(int argc, char** argv);
+
+// Test hook: makes the next isolated children (workers) misbehave, to test the parent's handling.
 // Not for production use; process-wide; set it back to kNone after the test.
 enum class ParseChildFault { kNone, kAbort, kHang, kExhaustMemory };
 void set_parse_child_fault_for_testing(ParseChildFault fault);

@@ -25,6 +25,7 @@ echo "package_test: built $(basename "$deb") ($(du -h "$deb" | cut -f1))"
 # 2. Contents.
 dpkg-deb --contents "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$work/contents"
 for f in /usr/bin/memlong /usr/bin/memlong-desktop /usr/bin/memlong-fetch-models \
+  /usr/lib/memlong/memlong-parse-worker \
   /usr/share/applications/org.memlong.MemLongDesktop.desktop \
   /usr/share/metainfo/org.memlong.MemLongDesktop.metainfo.xml \
   /usr/share/icons/hicolor/scalable/apps/memlong-desktop.svg \
@@ -80,6 +81,14 @@ cd "$work"
 unset MEMLONG_RESOURCES_DIR
 "$root/usr/bin/memlong" --version | grep -q "memlong 0.1.0" || fail "memlong --version"
 "$root/usr/bin/memlong-desktop" --version | grep -q "0.1.0" || fail "memlong-desktop --version"
+# The parser helper starts with the package's libraries and explains itself (exit 2) when run
+# by hand.
+set +e
+worker_said="$("$root/usr/lib/memlong/memlong-parse-worker" 2>&1)"
+worker_rc=$?
+set -e
+[ "$worker_rc" = 2 ] && echo "$worker_said" | grep -q "document parser helper" ||
+  fail "memlong-parse-worker (exit $worker_rc): $worker_said"
 out="$("$root/usr/bin/memlong" generate -p "Name a colour." -n 8 -q)" || fail "memlong generate"
 [ -n "$out" ] || fail "memlong generate printed nothing"
 echo "package_test: generate said: $out"
@@ -90,7 +99,7 @@ QT_QPA_PLATFORM=offscreen "$root/usr/bin/memlong-desktop" --smoke-test --library
 if [ "$installed_for_real" = 1 ]; then
   dpkg -r memlong-desktop >/dev/null || fail "dpkg -r"
   installed_for_real=0
-  for f in /usr/bin/memlong /usr/bin/memlong-desktop /usr/share/memlong; do
+  for f in /usr/bin/memlong /usr/bin/memlong-desktop /usr/share/memlong /usr/lib/memlong; do
     [ ! -e "$f" ] || fail "$f is left after dpkg -r"
   done
   dpkg -s memlong-desktop >/dev/null 2>&1 && fail "still registered after dpkg -r"

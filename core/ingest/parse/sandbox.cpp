@@ -1,13 +1,19 @@
-// parse_document_isolated: the parser runs in a forked child so that a crash, a hang or a memory
-// blow-up on one hostile file is a Status for that file, not the end of the application.
+// parse_document_isolated: the parser runs in a separate process, the memlong-parse-worker
+// executable, so that a crash, a hang or a memory blow-up on one hostile file is a Status for
+// that file, not the end of the application.
+//
+// Why a fresh executable and not fork() alone: the app is multithreaded, and a forked child gets
+// a copy of every lock as another thread held it at that instant (the allocator's, libxml2's,
+// poppler's...). A child that then parses can wait forever on a lock nobody will release; CI saw
+// exactly that with eight threads parsing at once under ASan. posix_spawn() + exec gives the
+// worker a clean process of its own, and the parent code between the two runs nothing that locks.
 //
 // Invariants:
-//  1. The child only parses, writes one encoded result to the pipe and _exit()s: no exit
-//     handlers, no stdio flushing, no return into the parent's (multithreaded) code.
-//  2. The child's address-space limit is its parent's current virtual size plus
-//     max_memory_bytes (the child starts as a copy of the parent, whose mapped model files would
-//     otherwise eat the budget), except under ASan, which reserves terabytes of shadow memory up
-//     front and cannot run under RLIMIT_AS at all.
+//  1. The worker only parses, writes one encoded result to fd 3 and _exit()s: no exit handlers,
+//     no stdio flushing.
+//  2. The worker's address-space limit is its own virtual size at start plus max_memory_bytes,
+//     except under ASan, which reserves terabytes of shadow memory up front and cannot run under
+//     RLIMIT_AS at all.
 //  3. The parent never waits without a deadline: the pipe is polled in slices of kPollSliceMs,
 //     checking the cancel token and the wall clock; on timeout or cancel the child gets SIGKILL.
 //  4. Every child is reaped before parse_document_isolated returns (no zombies).
@@ -15,24 +21,28 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "core/ingest/parse.h"
-#include "core/ingest/parse/readers.h"
-#include "core/ingest/parse/xml_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define MEMLONG_PARSE_ASAN 1
@@ -47,8 +57,11 @@ namespace {
 
 constexpr int kPollSliceMs = 50;
 constexpr int kExitOutOfMemory = 3;      // the child could not even encode its result
+constexpr int kExitUsage = 2;            // the worker was started with bad arguments
+constexpr int kResultFd = 3;             // the worker writes its result here
 constexpr uint32_t kMagic = 0x44504C4D;  // "MLPD"
 constexpr uint32_t kVersion = 1;
+constexpr std::string_view kProtocol = "memlong-parse-worker/1";
 
 std::atomic<ParseChildFault> g_child_fault{ParseChildFault::kNone};
 
@@ -162,15 +175,25 @@ bool write_all(int fd, const std::string& bytes) {
   return true;
 }
 
+#if !defined(MEMLONG_PARSE_ASAN)
+// The process's current virtual size in bytes (0 when /proc is unavailable).
+int64_t current_virtual_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages = 0;
+  if (!(statm >> pages)) return 0;
+  return pages * static_cast<int64_t>(sysconf(_SC_PAGESIZE));
+}
+#endif
+
 [[noreturn]] void run_child(int fd, const std::filesystem::path& path, const ParseLimits& limits,
-                            rlim_t address_space_limit) {
+                            ParseChildFault fault) {
   // Invariant 2. Under ASan, RLIMIT_AS is skipped: ASan maps its shadow memory (terabytes of
   // virtual space) at start-up, so any address-space limit would fail every allocation.
 #if !defined(MEMLONG_PARSE_ASAN)
+  const rlim_t address_space_limit =
+      static_cast<rlim_t>(current_virtual_bytes() + limits.max_memory_bytes);
   const rlimit as_limit{address_space_limit, address_space_limit};
   setrlimit(RLIMIT_AS, &as_limit);
-#else
-  (void)address_space_limit;
 #endif
   // A crashing parser leaves no core file behind (hostile input is expected to crash it).
   const rlimit no_core{0, 0};
@@ -182,7 +205,7 @@ bool write_all(int fd, const std::string& bytes) {
 
   int exit_code = 0;
   try {
-    switch (g_child_fault.load()) {
+    switch (fault) {
       case ParseChildFault::kAbort:
         std::abort();
       case ParseChildFault::kHang:
@@ -215,14 +238,61 @@ bool write_all(int fd, const std::string& bytes) {
   _exit(exit_code);  // invariant 1
 }
 
+// --- Worker command line (parent -> worker) ----------------------------------------------------
+//   memlong-parse-worker memlong-parse-worker/1 <fault> <max_file_bytes> <max_uncompressed_bytes>
+//       <max_compression_ratio> <max_memory_bytes> <timeout_ms> <max_entries> <max_text_bytes>
+//       <path>
+
+const char* fault_name(ParseChildFault f) {
+  switch (f) {
+    case ParseChildFault::kAbort:
+      return "abort";
+    case ParseChildFault::kHang:
+      return "hang";
+    case ParseChildFault::kExhaustMemory:
+      return "exhaust-memory";
+    case ParseChildFault::kNone:
+      break;
+  }
+  return "none";
+}
+
+std::optional<ParseChildFault> parse_fault(std::string_view s) {
+  for (ParseChildFault f : {ParseChildFault::kNone, ParseChildFault::kAbort, ParseChildFault::kHang,
+                            ParseChildFault::kExhaustMemory}) {
+    if (s == fault_name(f)) return f;
+  }
+  return std::nullopt;
+}
+
+template <typename T>
+bool parse_number(std::string_view s, T* out) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+std::vector<std::string> worker_arguments(const std::string& worker, const std::string& file,
+                                          const ParseLimits& limits, ParseChildFault fault) {
+  char ratio[64];
+  const auto r = std::to_chars(ratio, ratio + sizeof(ratio), limits.max_compression_ratio);
+  return {worker,
+          std::string(kProtocol),
+          fault_name(fault),
+          std::to_string(limits.max_file_bytes),
+          std::to_string(limits.max_uncompressed_bytes),
+          std::string(ratio, r.ptr),
+          std::to_string(limits.max_memory_bytes),
+          std::to_string(limits.timeout_ms),
+          std::to_string(limits.max_entries),
+          std::to_string(limits.max_text_bytes),
+          file};
+}
+
 // --- Parent -----------------------------------------------------------------------------------
 
-// The process's current virtual size in bytes (0 when /proc is unavailable).
-int64_t current_virtual_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t pages = 0;
-  if (!(statm >> pages)) return 0;
-  return pages * static_cast<int64_t>(sysconf(_SC_PAGESIZE));
+bool is_executable_file(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
 }
 
 struct Fd {
@@ -258,30 +328,100 @@ void set_parse_child_fault_for_testing(ParseChildFault fault) {
   g_child_fault.store(fault);
 }
 
+std::vector<std::string> parse_worker_candidates() {
+  if (const char* env = std::getenv("MEMLONG_PARSE_WORKER"); env != nullptr && *env != '\0') {
+    return {env};
+  }
+  std::vector<std::string> out;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path dir = exe.parent_path();
+    out.push_back((dir / kParseWorkerFile).string());
+    out.push_back((dir / ".." / "lib" / "memlong" / kParseWorkerFile).lexically_normal().string());
+  }
+#ifdef MEMLONG_BUILD_PARSE_WORKER
+  out.emplace_back(MEMLONG_BUILD_PARSE_WORKER);
+#endif
+  return out;
+}
+
+Result<std::string> find_parse_worker() {
+  const std::vector<std::string> candidates = parse_worker_candidates();
+  std::string searched;
+  for (const std::string& c : candidates) {
+    if (is_executable_file(c)) return c;
+    searched += (searched.empty() ? "" : ", ") + c;
+  }
+  return not_found(std::string("the document parser helper ") + kParseWorkerFile +
+                   " was not found (looked at: " + searched +
+                   "); reinstall MemLong Desktop or point $MEMLONG_PARSE_WORKER at it");
+}
+
+int parse_worker_main(int argc, char** argv) {
+  if (argc != 11 || std::string_view(argv[1]) != kProtocol) {
+    std::cerr << kParseWorkerFile
+              << ": this is MemLong's document parser helper; the app starts it itself "
+                 "(protocol "
+              << kProtocol << ")\n";
+    return kExitUsage;
+  }
+  ParseLimits limits;
+  const std::optional<ParseChildFault> fault = parse_fault(argv[2]);
+  if (!fault || !parse_number(argv[3], &limits.max_file_bytes) ||
+      !parse_number(argv[4], &limits.max_uncompressed_bytes) ||
+      !parse_number(argv[5], &limits.max_compression_ratio) ||
+      !parse_number(argv[6], &limits.max_memory_bytes) ||
+      !parse_number(argv[7], &limits.timeout_ms) || !parse_number(argv[8], &limits.max_entries) ||
+      !parse_number(argv[9], &limits.max_text_bytes)) {
+    std::cerr << kParseWorkerFile << ": malformed limits\n";
+    return kExitUsage;
+  }
+  run_child(kResultFd, argv[10], limits, *fault);
+}
+
 Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path,
                                                const ParseLimits& limits,
                                                const CancelToken& cancel) {
   const std::string file = path.string();
   if (cancel.is_cancelled()) return cancelled(file + ": parsing cancelled");
-  const int64_t as_bytes = current_virtual_bytes() + limits.max_memory_bytes;
   const int64_t max_result_bytes = limits.max_text_bytes + (int64_t{64} << 20);
+  const Result<std::string> worker = find_parse_worker();
+  if (!worker.is_ok()) return worker.status().with_context(file);
 
-  // One-time library set-up happens here, not in the child (invariant 1).
-  init_xml_library();
-  init_pdf_library();
+  // Everything the spawn needs is built before it: argv, the pipe, the file actions.
+  std::vector<std::string> args = worker_arguments(*worker, file, limits, g_child_fault.load());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     return io_error(file + ": cannot create a pipe for the parser process: " + strerror(errno));
   }
   Fd read_end{fds[0]};
   Fd write_end{fds[1]};
-  const pid_t pid = fork();
-  if (pid < 0) {
-    return out_of_memory(file + ": cannot start the parser process: " + strerror(errno));
-  }
-  if (pid == 0) {
-    ::close(fds[0]);
-    run_child(fds[1], path, limits, static_cast<rlim_t>(as_bytes));
+  // The worker gets the write end as fd 3 (dup2 clears close-on-exec on the copy only), default
+  // signal dispositions and an empty signal mask, whatever the calling thread had.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, write_end.fd, kResultFd);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  const int spawn_error = posix_spawn(&pid, worker->c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawn_error != 0) {
+    return Status(
+        spawn_error == ENOMEM || spawn_error == EAGAIN ? StatusCode::kOutOfMemory
+                                                       : StatusCode::kIoError,
+        file + ": cannot start the parser process " + *worker + ": " + strerror(spawn_error));
   }
   ::close(write_end.fd);
   write_end.fd = -1;
@@ -310,8 +450,8 @@ Result<ParsedDocument> parse_document_isolated(const std::filesystem::path& path
       break;
     }
     if (rc == 0) {
-      // No EOF yet, but the child may be gone: a process forked meanwhile by another thread of
-      // the app can hold a copy of the write end. Reap it and take what it wrote.
+      // No EOF yet, but the child may be gone: a process another part of the app forked (and
+      // has not exec'd yet) can hold a copy of the write end. Reap it and take what it wrote.
       if (try_reap(pid, &wstatus)) {
         is_reaped = true;
         fcntl(read_end.fd, F_SETFL, fcntl(read_end.fd, F_GETFL) | O_NONBLOCK);

@@ -24,9 +24,7 @@ struct XmlDocFree {
 };
 using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocFree>;
 
-// Initialises libxml2 once per process (idempotent, thread-safe). Called by the parse functions;
-// parse_document_isolated calls it before fork() so that no child starts inside a half-done
-// initialisation copied from another thread.
+// Initialises libxml2 once per process (idempotent, thread-safe). Called by the parse functions.
 void init_xml_library();
 
 // `what` names the document in errors ("book.epub: OEBPS/content.opf"). Corrupt when the XML is

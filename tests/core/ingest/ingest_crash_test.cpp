@@ -32,11 +32,12 @@ pid_t start_ingest(const fs::path& library, const std::vector<fs::path>& files) 
                                    "--threads",      "1",      "--memlong", "entry_tokens=32",
                                    "--batch-chunks", "2"};
   for (const fs::path& f : files) args.push_back(f.string());
+  // Built before fork(): the child of a multithreaded process must not allocate before exec.
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid == 0) {
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     const int devnull = ::open("/dev/null", O_WRONLY);
     ::dup2(devnull, STDOUT_FILENO);
     ::dup2(devnull, STDERR_FILENO);

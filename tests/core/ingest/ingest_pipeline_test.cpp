@@ -289,8 +289,14 @@ TEST(IngestPipelineRealModel, PauseHoldsBetweenBatchesAndResumeFinishes) {
   std::atomic<int64_t> last_tokens{0};
   std::atomic<int> n_callbacks{0};
   std::atomic<bool> paused_once{false};
+  std::atomic<bool> run_returned{false};
   std::thread controller([&] {
-    while (last_tokens.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Waits for the first progress; a run that ends without any (every file failed) is reported
+    // by the assertions below instead of hanging here.
+    while (last_tokens.load() == 0 && !run_returned.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (last_tokens.load() == 0) return;
     pause.pause();
     paused_once = true;
     // The batch in flight when pause() came may still end (one more callback), then none.
@@ -306,6 +312,7 @@ TEST(IngestPipelineRealModel, PauseHoldsBetweenBatchesAndResumeFinishes) {
   });
   auto report = (*p)->run(
       files, [&](const IngestProgress& pr) { last_tokens = pr.tokens_done; }, {}, pause.token());
+  run_returned = true;
   controller.join();
   ASSERT_TRUE(report.is_ok());
   EXPECT_TRUE(paused_once.load());
