@@ -1,13 +1,39 @@
 // IEEE half (f16) and bfloat16 conversions, scalar and exact (round-to-nearest-even on the way
-// down). Used by the model readers and the scalar kernels; SIMD kernels use F16C where present.
+// down; NaN stays a quiet NaN). Integer-only, so the host and the CUDA kernels (which include this
+// header through cuda/kernels/kv_pool_codec.h) give the same bits. Used by the model readers, the
+// memory bank, the scalar kernels and the GPU K/V pool; SIMD kernels use F16C where present.
+// tests/core/common/half_test.cpp checks every function against values computed another way.
+// Plain C++ when not compiled by nvcc (MEMLONG_HD expands to `inline`).
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 
+#include "core/common/host_device.h"
+
 namespace memlong {
 
-inline float f16_to_f32(uint16_t h) {
+MEMLONG_HD uint32_t float_bits(float f) {
+#ifdef __CUDA_ARCH__
+  return __float_as_uint(f);
+#else
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  return x;
+#endif
+}
+
+MEMLONG_HD float bits_float(uint32_t x) {
+#ifdef __CUDA_ARCH__
+  return __uint_as_float(x);
+#else
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+#endif
+}
+
+MEMLONG_HD float f16_to_f32(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   const uint32_t exp = (h >> 10) & 0x1fu;
   const uint32_t mant = h & 0x3ffu;
@@ -29,14 +55,11 @@ inline float f16_to_f32(uint16_t h) {
   } else {
     bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
   }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+  return bits_float(bits);
 }
 
-inline uint16_t f32_to_f16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
+MEMLONG_HD uint16_t f32_to_f16(float f) {
+  const uint32_t x = float_bits(f);
   const uint32_t sign = (x >> 16) & 0x8000u;
   const uint32_t abs = x & 0x7fffffffu;
   if (abs >= 0x7f800000u) {  // inf or nan
@@ -61,16 +84,12 @@ inline uint16_t f32_to_f16(float f) {
   return static_cast<uint16_t>(sign | r);
 }
 
-inline float bf16_to_f32(uint16_t h) {
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+MEMLONG_HD float bf16_to_f32(uint16_t h) {
+  return bits_float(static_cast<uint32_t>(h) << 16);
 }
 
-inline uint16_t f32_to_bf16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
+MEMLONG_HD uint16_t f32_to_bf16(float f) {
+  const uint32_t x = float_bits(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);  // nan
   const uint32_t rounding = 0x7fffu + ((x >> 16) & 1u);
   return static_cast<uint16_t>((x + rounding) >> 16);

@@ -15,12 +15,10 @@
 #include <cstdint>
 
 #include "core/common/half.h"
+#include "core/common/host_device.h"
 
 #ifdef __CUDACC__
 #include <cuda_fp16.h>
-#define MEMLONG_HD __host__ __device__ __forceinline__
-#else
-#define MEMLONG_HD inline
 #endif
 
 namespace memlong::cuda_blocks {

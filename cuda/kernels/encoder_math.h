@@ -10,13 +10,7 @@
 #include <cmath>
 #include <cstdint>
 
-#ifndef MEMLONG_HD
-#ifdef __CUDACC__
-#define MEMLONG_HD __host__ __device__ __forceinline__
-#else
-#define MEMLONG_HD inline
-#endif
-#endif
+#include "core/common/host_device.h"
 
 namespace memlong::cuda_encoder {
 

@@ -14,13 +14,7 @@
 
 #include <cmath>
 
-#ifndef MEMLONG_HD
-#ifdef __CUDACC__
-#define MEMLONG_HD __host__ __device__ __forceinline__
-#else
-#define MEMLONG_HD inline
-#endif
-#endif
+#include "core/common/host_device.h"
 
 namespace memlong::cuda_softmax {
 

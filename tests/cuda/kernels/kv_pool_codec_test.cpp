@@ -1,14 +1,10 @@
 // The K/V slot pool's codec and addressing (cuda/kernels/kv_pool_codec.h), compiled as host C++:
-// the code cuda/kernels/kv_pool.cu runs, against core/common/half.h (what MemoryBank and the CPU
-// backend use) bit for bit, and against the CPU backend's kv_pool_* ops.
+// the code cuda/kernels/kv_pool.cu runs, against the CPU backend's kv_pool_* ops.
 #include "cuda/kernels/kv_pool_codec.h"
 
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <cstring>
-#include <limits>
-#include <random>
 #include <vector>
 
 #include "core/backend/backend.h"
@@ -23,44 +19,18 @@ uint32_t bits(float f) {
   return x;
 }
 
-TEST(KvPoolCodec, DecodeEqualsHalfHForEvery16BitValue) {
-  for (uint32_t h = 0; h < 65536; ++h) {
+// The conversions themselves are core/common/half.h's (tests/core/common/half_test.cpp); here:
+// each pool type dispatches to its own conversion, and the type codes are DType's.
+TEST(KvPoolCodec, EachTypeUsesItsOwnConversion) {
+  for (uint32_t h = 0; h < 65536; h += 7) {
     const auto u = static_cast<uint16_t>(h);
-    ASSERT_EQ(bits(kv_pool_codec::f16_to_f32(u)), bits(f16_to_f32(u))) << h;
-    ASSERT_EQ(bits(kv_pool_codec::bf16_to_f32(u)), bits(bf16_to_f32(u))) << h;
-    ASSERT_EQ(bits(kv_pool_codec::decode(kv_pool_codec::kF16, u)), bits(f16_to_f32(u)));
-    ASSERT_EQ(bits(kv_pool_codec::decode(kv_pool_codec::kBF16, u)), bits(bf16_to_f32(u)));
+    ASSERT_EQ(bits(kv_pool_codec::decode(kv_pool_codec::kF16, u)), bits(f16_to_f32(u))) << h;
+    ASSERT_EQ(bits(kv_pool_codec::decode(kv_pool_codec::kBF16, u)), bits(bf16_to_f32(u))) << h;
   }
-}
-
-TEST(KvPoolCodec, EncodeEqualsHalfHOnRandomAndSpecialFloats) {
-  std::vector<float> xs = {0.0f,
-                           -0.0f,
-                           1.0f + 1.0f / 2048.0f,  // f16 tie, rounds to even
-                           1.0f + 3.0f / 2048.0f,  // f16 tie, rounds up
-                           65504.0f,
-                           65520.0f,  // rounds to f16 inf
-                           3.0e-6f,   // f16 subnormal
-                           5.96e-8f,  // smallest f16 subnormal region
-                           1e-10f,
-                           std::numeric_limits<float>::infinity(),
-                           -std::numeric_limits<float>::infinity(),
-                           std::numeric_limits<float>::quiet_NaN(),
-                           std::numeric_limits<float>::denorm_min(),
-                           std::numeric_limits<float>::max()};
-  std::mt19937 rng(1);
-  for (int i = 0; i < 200000; ++i) {
-    uint32_t x = rng();
-    float f;
-    std::memcpy(&f, &x, 4);
-    xs.push_back(f);  // every exponent, NaNs included
-  }
-  for (float f : xs) {
-    ASSERT_EQ(kv_pool_codec::f32_to_f16(f), f32_to_f16(f)) << f;
-    ASSERT_EQ(kv_pool_codec::f32_to_bf16(f), f32_to_bf16(f)) << f;
-    ASSERT_EQ(kv_pool_codec::encode(kv_pool_codec::kF16, f), f32_to_f16(f));
-    ASSERT_EQ(kv_pool_codec::encode(kv_pool_codec::kBF16, f), f32_to_bf16(f));
-  }
+  // 1 + 2^-9 is exact in f16 and rounds away in bf16 (7 mantissa bits), so the two differ.
+  const float f = 1.0f + 1.0f / 512.0f;
+  EXPECT_EQ(kv_pool_codec::encode(kv_pool_codec::kF16, f), 0x3C02);
+  EXPECT_EQ(kv_pool_codec::encode(kv_pool_codec::kBF16, f), 0x3F80);
   EXPECT_EQ(kv_pool_codec::kF16, static_cast<uint32_t>(DType::kF16));
   EXPECT_EQ(kv_pool_codec::kBF16, static_cast<uint32_t>(DType::kBF16));
 }
