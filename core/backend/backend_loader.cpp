@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 
+#include "core/common/paths.h"
 #include "core/quant/quant.h"
 
 namespace memlong {
@@ -99,15 +100,7 @@ Result<std::unique_ptr<Backend>> make_cuda_backend(const BackendOptions& o, int 
 }  // namespace
 
 std::vector<std::string> cuda_module_candidates() {
-  std::vector<std::string> out;
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const std::filesystem::path dir = exe.parent_path();
-    out.push_back((dir / kMemlongCudaModuleFile).string());
-    out.push_back(
-        (dir / ".." / "lib" / "memlong" / kMemlongCudaModuleFile).lexically_normal().string());
-  }
+  std::vector<std::string> out = beside_executable_candidates(kMemlongCudaModuleFile);
   if (const char* env = std::getenv("MEMLONG_CUDA_BACKEND"); env != nullptr && *env != '\0') {
     out.emplace_back(env);
   }

@@ -43,9 +43,20 @@ std::string find_resources_dir(const std::filesystem::path& exe_dir) {
 }
 
 std::string default_resources_dir() {
+  return find_resources_dir(executable_dir());
+}
+
+std::filesystem::path executable_dir() {
   std::error_code ec;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return find_resources_dir(ec ? std::filesystem::path() : exe.parent_path());
+  return ec ? std::filesystem::path() : exe.parent_path();
+}
+
+std::vector<std::string> beside_executable_candidates(const std::string& file) {
+  const std::filesystem::path dir = executable_dir();
+  if (dir.empty()) return {};
+  return {(dir / file).string(),
+          (dir / ".." / "lib" / "memlong" / file).lexically_normal().string()};
 }
 
 }  // namespace memlong

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace memlong {
 
@@ -33,5 +34,13 @@ std::string find_resources_dir(const std::filesystem::path& exe_dir);
 
 // find_resources_dir() for the running executable (/proc/self/exe).
 std::string default_resources_dir();
+
+// The running executable's folder (/proc/self/exe's parent); empty when it cannot be read.
+std::filesystem::path executable_dir();
+
+// Where a file the app ships beside its binaries (the CUDA module, the parser helper) is looked
+// for: <executable_dir>/<file>, then <executable_dir>/../lib/memlong/<file> (the installed layout).
+// Empty when executable_dir() is.
+std::vector<std::string> beside_executable_candidates(const std::string& file);
 
 }  // namespace memlong

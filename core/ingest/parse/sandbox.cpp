@@ -42,6 +42,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/common/paths.h"
 #include "core/ingest/parse.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -332,14 +333,7 @@ std::vector<std::string> parse_worker_candidates() {
   if (const char* env = std::getenv("MEMLONG_PARSE_WORKER"); env != nullptr && *env != '\0') {
     return {env};
   }
-  std::vector<std::string> out;
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const std::filesystem::path dir = exe.parent_path();
-    out.push_back((dir / kParseWorkerFile).string());
-    out.push_back((dir / ".." / "lib" / "memlong" / kParseWorkerFile).lexically_normal().string());
-  }
+  std::vector<std::string> out = beside_executable_candidates(kParseWorkerFile);
 #ifdef MEMLONG_BUILD_PARSE_WORKER
   out.emplace_back(MEMLONG_BUILD_PARSE_WORKER);
 #endif
@@ -353,8 +347,8 @@ Result<std::string> find_parse_worker() {
     if (is_executable_file(c)) return c;
     searched += (searched.empty() ? "" : ", ") + c;
   }
-  return not_found(std::string("the document parser helper ") + kParseWorkerFile +
-                   " was not found (looked at: " + searched +
+  return not_found(std::string("no executable document parser helper ") + kParseWorkerFile +
+                   " was found (looked at: " + searched +
                    "); reinstall MemLong Desktop or point $MEMLONG_PARSE_WORKER at it");
 }
 
